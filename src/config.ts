@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+/**
+ * Everything the bot reads from its environment, validated once at boot.
+ * `parseConfig` is pure so that tests can feed it any environment and see every problem at once.
+ */
+
+const snowflake = z.string().regex(/^\d{17,20}$/, "must be a Discord id (17–20 digits)");
+
+const httpUrl = z
+  .string()
+  .url("must be a URL")
+  .refine((value) => /^https?:\/\//.test(value), "must start with http:// or https://")
+  .transform((value) => value.replace(/\/+$/, ""));
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const configSchema = z.object({
+  DISCORD_TOKEN: z.string({ error: "is required" }).min(1, "is required"),
+  DASHSCOPE_API_KEY: z.string({ error: "is required" }).min(1, "is required"),
+  DISCORD_API_URL: httpUrl.default("https://discord.com/api"),
+  DASHSCOPE_HTTP_BASE_URL: httpUrl.default("https://dashscope.aliyuncs.com/api/v1"),
+  DEV_GUILD_ID: snowflake.optional(),
+  DATABASE_URL: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  FUN_MUSIC_MODEL: z.enum(["fun-music-v1", "fun-music-preview"]).default("fun-music-v1"),
+  FFMPEG_PATH: z.string().optional(),
+  FFPROBE_PATH: z.string().optional(),
+  DOWNLOAD_MAX_BYTES: positiveInt(64 * 1024 * 1024),
+  MUSIC_TIMEOUT_SECONDS: positiveInt(600),
+  PROGRESS_INTERVAL_SECONDS: z.coerce.number().positive().default(4),
+});
+
+export type Config = {
+  discordToken: string;
+  dashscopeApiKey: string;
+  discordApiUrl: string;
+  dashscopeBaseUrl: string;
+  devGuildId: string | undefined;
+  databaseUrl: string | undefined;
+  logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
+  funMusicModel: z.infer<typeof configSchema>["FUN_MUSIC_MODEL"];
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+  downloadMaxBytes: number;
+  musicTimeoutMs: number;
+  progressIntervalMs: number;
+};
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Empty strings count as unset, as in t3-env: `FOO=` in a .env file means "use the default". */
+function withoutEmptyValues(env: Record<string, string | undefined>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== "") result[key] = value.trim();
+  }
+  return result;
+}
+
+export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = configSchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+    return { ok: false, problems };
+  }
+  const e = parsed.data;
+  return {
+    ok: true,
+    config: {
+      discordToken: e.DISCORD_TOKEN,
+      dashscopeApiKey: e.DASHSCOPE_API_KEY,
+      discordApiUrl: e.DISCORD_API_URL,
+      dashscopeBaseUrl: e.DASHSCOPE_HTTP_BASE_URL,
+      devGuildId: e.DEV_GUILD_ID,
+      databaseUrl: e.DATABASE_URL,
+      logLevel: e.LOG_LEVEL,
+      funMusicModel: e.FUN_MUSIC_MODEL,
+      ffmpegPath: e.FFMPEG_PATH,
+      ffprobePath: e.FFPROBE_PATH,
+      downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
+      musicTimeoutMs: e.MUSIC_TIMEOUT_SECONDS * 1000,
+      progressIntervalMs: Math.round(e.PROGRESS_INTERVAL_SECONDS * 1000),
+    },
+  };
+}
+
+/** The secrets a log line or a reply must never contain. */
+export function secretsOf(config: Config): string[] {
+  return [config.discordToken, config.dashscopeApiKey];
+}

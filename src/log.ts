@@ -1,0 +1,54 @@
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+
+export type { Logger } from "pino";
+
+const REDACTED = "[redacted]";
+
+/**
+ * Paths that carry credentials in the objects we log. Redaction by path alone is not enough
+ * (an error message may quote a URL holding an interaction token), so every written line is
+ * also scrubbed of the literal secret values.
+ */
+const redactPaths = [
+  "token",
+  "*.token",
+  "apiKey",
+  "*.apiKey",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "config.discordToken",
+  "config.dashscopeApiKey",
+];
+
+/** Discord interaction and webhook tokens appear in REST paths; they are bearer secrets too. */
+const webhookTokenPattern = /(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9_.-]{20,}/g;
+
+export function scrubSecrets(text: string, secrets: readonly string[]): string {
+  let result = text.replace(webhookTokenPattern, `$1${REDACTED}`);
+  for (const secret of secrets) {
+    if (secret.length >= 4) result = result.split(secret).join(REDACTED);
+  }
+  return result;
+}
+
+export function createLogger(options: {
+  level: LevelWithSilent;
+  secrets: readonly string[];
+  destination?: DestinationStream;
+}): Logger {
+  const { level, secrets } = options;
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  return pino(
+    {
+      level,
+      base: { app: "dashtune" },
+      redact: { paths: redactPaths, censor: REDACTED },
+      hooks: {
+        streamWrite: (line) => scrubSecrets(line, secrets),
+      },
+    },
+    destination,
+  );
+}

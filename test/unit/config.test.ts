@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config.js";
+
+const required = { DISCORD_TOKEN: "discord-token-value", DASHSCOPE_API_KEY: "sk-test-key" };
+
+describe("parseConfig", () => {
+  it("fills every default when only the two secrets are given", () => {
+    const result = parseConfig(required);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.discordApiUrl).toBe("https://discord.com/api");
+    expect(result.config.dashscopeBaseUrl).toBe("https://dashscope.aliyuncs.com/api/v1");
+    expect(result.config.logLevel).toBe("info");
+    expect(result.config.devGuildId).toBeUndefined();
+  });
+
+  it("lists every problem at once instead of stopping at the first", () => {
+    const result = parseConfig({ DISCORD_API_URL: "not a url", DEV_GUILD_ID: "abc", LOG_LEVEL: "loud" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.problems.join("\n");
+    for (const name of ["DISCORD_TOKEN", "DASHSCOPE_API_KEY", "DISCORD_API_URL", "DEV_GUILD_ID", "LOG_LEVEL"]) {
+      expect(text).toContain(name);
+    }
+  });
+
+  it("treats empty strings as unset so a blank .env line means the default", () => {
+    const result = parseConfig({ ...required, DISCORD_API_URL: "", DEV_GUILD_ID: "  " });
+    expect(result.ok && result.config.discordApiUrl).toBe("https://discord.com/api");
+  });
+
+  it("strips trailing slashes from base URLs so paths join cleanly", () => {
+    const result = parseConfig({ ...required, DASHSCOPE_HTTP_BASE_URL: "http://127.0.0.1:9000/api/v1/" });
+    expect(result.ok && result.config.dashscopeBaseUrl).toBe("http://127.0.0.1:9000/api/v1");
+  });
+});

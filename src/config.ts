@@ -29,6 +29,7 @@ const configSchema = z.object({
   DOWNLOAD_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   MUSIC_TIMEOUT_SECONDS: positiveInt(600),
   PROGRESS_INTERVAL_SECONDS: z.coerce.number().positive().default(4),
+  SONG_CONCURRENCY: positiveInt(2),
 });
 
 export type Config = {
@@ -45,6 +46,7 @@ export type Config = {
   downloadMaxBytes: number;
   musicTimeoutMs: number;
   progressIntervalMs: number;
+  songConcurrency: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -81,6 +83,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
       musicTimeoutMs: e.MUSIC_TIMEOUT_SECONDS * 1000,
       progressIntervalMs: Math.round(e.PROGRESS_INTERVAL_SECONDS * 1000),
+      songConcurrency: e.SONG_CONCURRENCY,
     },
   };
 }

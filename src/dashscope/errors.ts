@@ -1,3 +1,6 @@
+/** Sent with status 429 but meaning the account can't pay: waiting won't help (Model Studio error reference). */
+export const billingStateCodes: ReadonlySet<string> = new Set(["CommodityNotPurchased", "PrepaidBillOverdue", "PostpaidBillOverdue"]);
+
 /**
  * A failed DashScope call. `code` is DashScope's own error code (`InvalidApiKey`, `Throttling.RateQuota`, …)
  * or one of ours for failures that never reached a DashScope answer:
@@ -36,9 +39,10 @@ export class DashScopeError extends Error {
     this.retryAfterSeconds = details.retryAfterSeconds;
   }
 
-  /** 429, 5xx and failures below HTTP may succeed on a later try; other 4xx will not. */
+  /** 429, 5xx and failures below HTTP may succeed on a later try; other 4xx, and billing states sent as 429, will not. */
   get retryable(): boolean {
     if (this.code === "NetworkError") return true;
+    if (billingStateCodes.has(this.code)) return false;
     if (this.status === undefined) return false;
     return this.status === 429 || this.status >= 500;
   }

@@ -1,0 +1,489 @@
+import { performance } from "node:perf_hooks";
+import { request, type Dispatcher } from "undici";
+import type { z } from "zod";
+import type { Logger } from "../log.js";
+import { abortableSleep, startBudget, type CallBudget } from "./call-budget.js";
+import { DashScopeError } from "./errors.js";
+import { errorFromHttpResponse, errorFromSseFrame, type CallContext } from "./response-errors.js";
+import { decideRetry, defaultRetryOptions, parseRetryAfterMs, type RetryOptions } from "./retry-policy.js";
+import { createSseParser, SseFrameTooLargeError, type SseFrame } from "./sse.js";
+
+/**
+ * The DashScope HTTP transport: base URL, Bearer auth, time limits, retries, and one error type.
+ * It knows the protocol (JSON and SSE answers, `{code, message, request_id}` errors) and
+ * nothing of any one model, so Fun-Music (`music.ts`) and Qwen-Audio share it.
+ */
+
+export type DashScopeClientOptions = {
+  /** E.g. `https://dashscope.aliyuncs.com/api/v1` (the SDK's `DASHSCOPE_HTTP_BASE_URL` default). */
+  baseUrl: string;
+  apiKey: string;
+  logger: Logger;
+  /** An undici dispatcher (Agent, MockAgent, ProxyAgent); undici's global one if absent. */
+  dispatcher?: Dispatcher | undefined;
+  retry?: Partial<RetryOptions> | undefined;
+  /** Waits between tries; tests pass one that returns at once. Must reject if `signal` aborts. */
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
+  /** Source of jitter in [0, 1); `Math.random` if absent. */
+  random?: (() => number) | undefined;
+};
+
+export type CallOptions = {
+  /**
+   * The whole call's budget, retries and waits included. When it runs out the call fails with
+   * `RequestTimeout`. Also bounds the wait for response headers.
+   */
+  timeoutMs: number;
+  /**
+   * Longest silence while the body streams (undici's `bodyTimeout`); the rest of the budget
+   * if absent. Exceeding it is a `RequestTimeout`.
+   */
+  idleTimeoutMs?: number | undefined;
+  /** Aborting rejects the call with the signal's reason, as `fetch` does; it is not retried. */
+  signal?: AbortSignal | undefined;
+  /** Extra request headers (e.g. `X-DashScope-OssResourceResolve`); they cannot replace auth. */
+  headers?: Record<string, string> | undefined;
+};
+
+export type JsonCallOptions<T> = CallOptions & {
+  /** Validates the answer; a mismatch is a `MalformedResponse`. */
+  schema?: z.ZodType<T> | undefined;
+};
+
+export type DashScopeJsonResponse<T> = {
+  data: T;
+  status: number;
+  /** `request_id` from the body, else the `x-request-id` header. */
+  requestId: string | undefined;
+};
+
+/** An SSE event that is not an error (error frames are thrown as `DashScopeError`). */
+export type DashScopeSseEvent = SseFrame & {
+  /** The call's request id as far as known (header, then the first frame's `request_id`). */
+  requestId: string | undefined;
+};
+
+export type DashScopeClient = {
+  /** POSTs JSON and reads one JSON answer. */
+  postJson<T = unknown>(path: string, body: unknown, options: JsonCallOptions<T>): Promise<DashScopeJsonResponse<T>>;
+  /**
+   * POSTs JSON with `X-DashScope-SSE: enable` and yields the answer's events as they arrive.
+   * The request starts when iteration starts; stopping iteration closes the connection.
+   *
+   * Retried (429, 5xx, network) only while no event has been yielded: after that the model is
+   * already generating, and a second request would generate, and bill, a second result.
+   */
+  postSse(path: string, body: unknown, options: CallOptions): AsyncIterable<DashScopeSseEvent>;
+};
+
+/** Biggest successful JSON answer we read; Fun-Music's non-streaming answer is a URL, not audio. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** Error bodies are quoted, never used whole; a proxy's HTML page need not be read to the end. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+const REDACTED = "[redacted]";
+
+/** Socket-level failures: the request may be re-sent. Timeouts are told apart by code first. */
+const networkErrorCodes = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_DESTROYED",
+  // Nothing was sent before the connection was made, so this one is safe to retry.
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
+]);
+const timeoutErrorCodes = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readBody(body: Dispatcher.ResponseData["body"], maxBytes: number, truncate: boolean): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      body.destroy();
+      if (truncate) {
+        chunks.push(chunk.subarray(0, chunk.length - (size - maxBytes)));
+        break;
+      }
+      throw new BodyTooLargeError(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+class BodyTooLargeError extends Error {
+  constructor(maxBytes: number) {
+    super(`answer larger than ${maxBytes} bytes`);
+  }
+}
+
+const requestIdPattern = /"request_id"\s*:\s*"([^"\\]*)"/;
+
+/** Creates a DashScope transport. It holds no sockets of its own unless `dispatcher` does. */
+export function createDashScopeClient(options: DashScopeClientOptions): DashScopeClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const retry: RetryOptions = { ...defaultRetryOptions, ...options.retry };
+  const sleep = options.sleep ?? abortableSleep;
+  const random = options.random ?? Math.random;
+  const { logger, apiKey } = options;
+
+  /**
+   * Our own scrub, though the logger scrubs too: an error message travels further than a log
+   * line (into job records and, through a careless handler, to Discord).
+   */
+  const scrub = (text: string): string => (apiKey.length >= 4 ? text.split(apiKey).join(REDACTED) : text);
+
+  function urlFor(path: string): URL {
+    return new URL(`${baseUrl}/${path.replace(/^\/+/, "")}`);
+  }
+
+  function requestHeaders(extra: Record<string, string> | undefined, sse: boolean): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(extra ?? {})) headers[name.toLowerCase()] = value;
+    headers["content-type"] = "application/json";
+    headers.accept = sse ? "text/event-stream" : "application/json";
+    if (sse) headers["x-dashscope-sse"] = "enable";
+    else delete headers["x-dashscope-sse"];
+    headers.authorization = `Bearer ${apiKey}`;
+    return headers;
+  }
+
+  async function send(url: URL, body: string, call: CallOptions, budget: CallBudget, sse: boolean) {
+    const remaining = Math.max(1, Math.ceil(budget.remainingMs()));
+    return request(url, {
+      method: "POST",
+      headers: requestHeaders(call.headers, sse),
+      body,
+      signal: budget.signal,
+      headersTimeout: remaining,
+      bodyTimeout: call.idleTimeoutMs ?? remaining,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+  }
+
+  async function errorFromResponse(response: Dispatcher.ResponseData, context: CallContext): Promise<DashScopeError> {
+    const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"], Date.now());
+    const bodyText = await readBody(response.body, MAX_ERROR_BODY_BYTES, true).catch(() => "");
+    return errorFromHttpResponse(
+      {
+        status: response.statusCode,
+        contentType: headerValue(response.headers, "content-type") ?? "",
+        bodyText,
+        headerRequestId: headerValue(response.headers, "x-request-id"),
+        retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+      },
+      context,
+    );
+  }
+
+  /**
+   * Maps whatever a try threw to a `DashScopeError`, except the caller's own abort, which is
+   * re-thrown as the signal's reason (the caller asked for it; it is not a DashScope failure).
+   */
+  function toDashScopeError(
+    caught: unknown,
+    call: CallOptions,
+    budget: CallBudget,
+    context: CallContext,
+    known: { status: number | undefined; requestId: string | undefined },
+  ): DashScopeError {
+    if (call.signal?.aborted) throw call.signal.reason;
+    if (caught instanceof DashScopeError) return caught;
+    const base = { endpoint: context.endpoint, method: context.method, status: known.status, requestId: known.requestId };
+    const code = (caught as { code?: unknown } | null)?.code;
+    if (budget.timedOut || (typeof code === "string" && timeoutErrorCodes.has(code))) {
+      return new DashScopeError({
+        ...base,
+        code: "RequestTimeout",
+        message: budget.timedOut
+          ? `no complete answer within ${call.timeoutMs} ms`
+          : `no data for too long (${typeof code === "string" ? code : "timeout"})`,
+        cause: caught,
+      });
+    }
+    if (caught instanceof SseFrameTooLargeError || caught instanceof BodyTooLargeError) {
+      return new DashScopeError({ ...base, code: "MalformedResponse", message: caught.message, cause: caught });
+    }
+    if (typeof code === "string" && (networkErrorCodes.has(code) || code.startsWith("UND_ERR_SOCKET"))) {
+      const detail = caught instanceof Error ? caught.message : String(caught);
+      return new DashScopeError({
+        ...base,
+        code: "NetworkError",
+        message: scrub(`connection failed (${code}): ${detail}`),
+        cause: caught,
+      });
+    }
+    // A bug of ours (bad URL, bad argument): not something a retry or a user message can fix.
+    throw caught;
+  }
+
+  /** Errors and logs name the path as the caller gave it; host and base path are config. */
+  function contextFor(path: string): CallContext {
+    return { endpoint: `/${path.replace(/^\/+/, "")}`, method: "POST", scrub };
+  }
+
+  async function postJson<T>(path: string, body: unknown, call: JsonCallOptions<T>): Promise<DashScopeJsonResponse<T>> {
+    const url = urlFor(path);
+    const context = contextFor(path);
+    const payload = JSON.stringify(body);
+    const budget = startBudget(call.timeoutMs, call.signal);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const started = performance.now();
+        const known: { status: number | undefined; requestId: string | undefined } = { status: undefined, requestId: undefined };
+        try {
+          const response = await send(url, payload, call, budget, false);
+          known.status = response.statusCode;
+          known.requestId = headerValue(response.headers, "x-request-id");
+          if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
+          const text = await readBody(response.body, MAX_JSON_BYTES, false);
+          const json = parseJsonAnswer(text, context, known);
+          const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
+          if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
+          const data = validate(json, call.schema, context, known);
+          logger.info(
+            { endpoint: context.endpoint, status: known.status, requestId: known.requestId, attempt, durationMs: elapsed(started) },
+            "dashscope call",
+          );
+          return { data, status: response.statusCode, requestId: known.requestId };
+        } catch (caught) {
+          const error = toDashScopeError(caught, call, budget, context, known);
+          // A timed-out generation is never retried: the service may still be composing (and
+          // billing) the song we gave up on, so a second request would pay for two; and the
+          // budget that ran out was the whole call's, so a retry would have no time anyway.
+          const decision = decideRetry({
+            error,
+            retryNumber: attempt,
+            retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
+            remainingMs: budget.remainingMs(),
+            options: retry,
+            random: random(),
+          });
+          logFailure(error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
+          if (!decision.retry) throw error;
+          await sleep(decision.delayMs, budget.signal).catch(() => {
+            if (call.signal?.aborted) throw call.signal.reason;
+            // The budget ran out while we waited: the last failure is the one to report.
+            throw error;
+          });
+        }
+      }
+    } finally {
+      budget.dispose();
+    }
+  }
+
+  function postSse(path: string, body: unknown, call: CallOptions): AsyncIterable<DashScopeSseEvent> {
+    return { [Symbol.asyncIterator]: () => streamSse(path, body, call) };
+  }
+
+  async function* streamSse(path: string, body: unknown, call: CallOptions): AsyncGenerator<DashScopeSseEvent> {
+    const url = urlFor(path);
+    const context = contextFor(path);
+    const payload = JSON.stringify(body);
+    const budget = startBudget(call.timeoutMs, call.signal);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const started = performance.now();
+        const known: { status: number | undefined; requestId: string | undefined } = { status: undefined, requestId: undefined };
+        let events = 0;
+        let logged = false;
+        let bodyRequestIdSeen = false;
+        let response: Dispatcher.ResponseData | undefined;
+        const checked = (frame: SseFrame): DashScopeSseEvent => {
+          const error = errorFromSseFrame(frame, known.requestId, context);
+          if (error) throw error;
+          // The body's `request_id` is the documented one; the header only stands in until then.
+          if (!bodyRequestIdSeen) {
+            const fromBody = requestIdPattern.exec(frame.data)?.[1];
+            if (fromBody !== undefined) {
+              known.requestId = fromBody;
+              bodyRequestIdSeen = true;
+            }
+          }
+          events++;
+          return { ...frame, requestId: known.requestId };
+        };
+        try {
+          response = await send(url, payload, call, budget, true);
+          known.status = response.statusCode;
+          known.requestId = headerValue(response.headers, "x-request-id");
+          if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
+          const contentType = headerValue(response.headers, "content-type") ?? "";
+          if (contentType.includes("text/event-stream")) {
+            const parser = createSseParser();
+            for await (const chunk of response.body as AsyncIterable<Buffer>) {
+              for (const frame of parser.push(chunk)) yield checked(frame);
+            }
+            for (const frame of parser.end()) yield checked(frame);
+          } else {
+            // A JSON answer to an SSE call (a proxy that drops the header, or an error): the
+            // Python SDK accepts it as a single result, and so do we.
+            const text = await readBody(response.body, MAX_JSON_BYTES, false);
+            parseJsonAnswer(text, context, known);
+            yield checked({ id: undefined, event: "result", httpStatus: response.statusCode, data: text });
+          }
+          logged = true;
+          logger.info(
+            {
+              endpoint: context.endpoint,
+              status: known.status,
+              requestId: known.requestId,
+              attempt,
+              durationMs: elapsed(started),
+              stream: true,
+              events,
+            },
+            "dashscope call",
+          );
+          return;
+        } catch (caught) {
+          const error = toDashScopeError(caught, call, budget, context, known);
+          // Once an event is out, the service is generating: retrying would start (and bill) a
+          // second song, so the error goes to the caller instead.
+          const decision =
+            events === 0
+              ? decideRetry({
+                  error,
+                  retryNumber: attempt,
+                  retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
+                  remainingMs: budget.remainingMs(),
+                  options: retry,
+                  random: random(),
+                })
+              : ({ retry: false } as const);
+          logged = true;
+          logFailure(error, attempt, started, decision.retry ? decision.delayMs : undefined, true, events);
+          if (!decision.retry) throw error;
+          await sleep(decision.delayMs, budget.signal).catch(() => {
+            if (call.signal?.aborted) throw call.signal.reason;
+            // The budget ran out while we waited: the last failure is the one to report.
+            throw error;
+          });
+        } finally {
+          // Reached without a log line when the consumer stopped iterating (break, return).
+          if (!logged) {
+            logger.info(
+              {
+                endpoint: context.endpoint,
+                status: known.status,
+                requestId: known.requestId,
+                attempt,
+                durationMs: elapsed(started),
+                stream: true,
+                events,
+                closedByCaller: true,
+              },
+              "dashscope call",
+            );
+          }
+          if (response && !response.body.destroyed) response.body.destroy();
+        }
+      }
+    } finally {
+      budget.dispose();
+    }
+
+  }
+
+  /** One line per failed try, so every try of a call has exactly one line. */
+  function logFailure(
+    error: DashScopeError,
+    attempt: number,
+    started: number,
+    retryInMs: number | undefined,
+    stream: boolean,
+    events?: number,
+  ): void {
+    logger.warn(
+      {
+        endpoint: error.endpoint,
+        status: error.status,
+        requestId: error.requestId,
+        attempt,
+        durationMs: elapsed(started),
+        code: error.code,
+        // error.message is already scrubbed; scrub again in case a cause slipped through.
+        error: scrub(error.message),
+        willRetry: retryInMs !== undefined,
+        ...(retryInMs !== undefined ? { retryInMs } : {}),
+        ...(stream ? { stream: true, events } : {}),
+      },
+      "dashscope call failed",
+    );
+  }
+
+  function parseJsonAnswer(
+    text: string,
+    context: CallContext,
+    known: { status: number | undefined; requestId: string | undefined },
+  ): unknown {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new DashScopeError({
+        code: "MalformedResponse",
+        message: "answer is not JSON",
+        status: known.status,
+        requestId: known.requestId,
+        endpoint: context.endpoint,
+        method: context.method,
+        cause,
+      });
+    }
+  }
+
+  function validate<T>(
+    json: unknown,
+    schema: z.ZodType<T> | undefined,
+    context: CallContext,
+    known: { status: number | undefined; requestId: string | undefined },
+  ): T {
+    if (!schema) return json as T;
+    const parsed = schema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    throw malformedResponse(parsed.error, context, known);
+  }
+
+  return { postJson, postSse };
+}
+
+/** A `MalformedResponse` naming the paths zod disliked (never the values: they may be huge). */
+export function malformedResponse(
+  error: z.ZodError,
+  context: { endpoint: string; method?: string },
+  known: { status?: number | undefined; requestId?: string | undefined },
+): DashScopeError {
+  const where = error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+    .join("; ");
+  return new DashScopeError({
+    code: "MalformedResponse",
+    message: `answer does not match the documented shape (${where})`,
+    status: known.status,
+    requestId: known.requestId,
+    endpoint: context.endpoint,
+    method: context.method ?? "POST",
+    cause: error,
+  });
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+/**
+ * The shape of a Fun-Music answer (a non-streaming body, or one SSE event's `data`), as the seeds
+ * show it, tolerant where the seeds disagree with themselves or with their own field tables:
+ *
+ * - `sample_rate` is `"48000"` in the API reference and `48000` in the response-object page, so
+ *   both are accepted (and numbers in general may come as digit strings);
+ * - `finish_reason` is the string `"null"` in intermediate events, though the table says null;
+ *   both mean "still generating";
+ * - intermediate events have no `extra_info`, no `usage` and no `url`;
+ * - unknown fields are ignored (zod's default for objects strips them), so a new field from the
+ *   service doesn't break a song that has already been paid for.
+ */
+
+const numberish = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, "expected a number")
+    .transform(Number),
+]);
+
+const httpUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}, "expected an http(s) URL");
+
+/** `null`, `"null"`, `""` and absence all mean "not finished"; any other string is a reason. */
+const finishReason = z
+  .union([z.string(), z.null()])
+  .optional()
+  .transform((value) => (value === undefined || value === null || value === "null" || value === "" ? null : value));
+
+export const funMusicAnswerSchema = z.object({
+  request_id: z.string().optional(),
+  output: z.object({
+    audio: z.object({
+      data: z.string().nullish(),
+      url: httpUrl.nullish(),
+      id: z.string().nullish(),
+      expires_at: numberish.nullish(),
+    }),
+    extra_info: z
+      .object({
+        channels: numberish.nullish(),
+        sample_rate: numberish.nullish(),
+        lyrics: z.string().nullish(),
+      })
+      .nullish(),
+    finish_reason: finishReason,
+  }),
+  usage: z.object({ duration: numberish.nullish() }).nullish(),
+});
+
+/** A validated Fun-Music answer. */
+export type FunMusicAnswer = z.infer<typeof funMusicAnswerSchema>;

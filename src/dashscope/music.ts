@@ -1,0 +1,266 @@
+import { readAudioByteRate, secondsFromByteRate, MAX_HEADER_BYTES, type AudioByteRate } from "./audio-seconds.js";
+import { createBase64ChunkDecoder } from "./base64-chunks.js";
+import type { DashScopeClient } from "./client.js";
+import { DashScopeError } from "./errors.js";
+import { funMusicAnswerSchema, type FunMusicAnswer } from "./music-response.js";
+import type { AudioFormat, GeneratedSong, GenerationMode, SongInput, SongInputCheck, SongProgress } from "./music-types.js";
+import { checkSongInput } from "./song-input.js";
+
+/**
+ * Fun-Music: turns a checked `SongInput` into a song, streaming when the input allows it.
+ * Reference: seed `fun-music-api-reference.en.txt` (endpoint, body, limits) and
+ * `fun-music-response-object.en.txt` (answers).
+ */
+
+export {
+  checkSongInput,
+  countCharacters,
+  countEnglishWords,
+  countHanCharacters,
+  detectLanguage,
+  measureText,
+  SONG_LIMITS,
+  type TextMeasure,
+} from "./song-input.js";
+
+/** The Fun-Music endpoint, relative to the base URL (`…/api/v1`). */
+export const FUN_MUSIC_PATH = "/services/audio/music/generation";
+
+/** What `generateSong` needs from the composition root. */
+export type FunMusicDeps = {
+  client: DashScopeClient;
+  /** `fun-music-v1` or `fun-music-preview`. */
+  model: string;
+  /**
+   * Fetches the finished file from its OSS URL. The seed's URLs are plain `http://` on
+   * `dashscope-result-bj.oss-cn-beijing.aliyuncs.com`, so an allowlist must admit that.
+   */
+  downloadAudio(url: string, options?: { signal?: AbortSignal | undefined }): Promise<Buffer>;
+};
+
+export type GenerateSongOptions = {
+  /**
+   * Called after every audio chunk of a streamed song (not at all for non-streaming ones).
+   * Throttling is the caller's job. It must not throw: an exception ends a song being billed.
+   */
+  onProgress?(progress: SongProgress): void;
+  signal?: AbortSignal | undefined;
+  /** Budget for the DashScope call, retries included. */
+  timeoutMs: number;
+};
+
+/** `generateSong` was given an input that `checkSongInput` rejects; nothing was sent. */
+export class SongInputRejectedError extends Error {
+  override readonly name = "SongInputRejectedError";
+  readonly check: Extract<SongInputCheck, { ok: false }>;
+
+  constructor(check: Extract<SongInputCheck, { ok: false }>) {
+    super(`song input rejected: ${JSON.stringify(check.problem)}`);
+    this.check = check;
+  }
+}
+
+/** The request body Fun-Music receives. */
+export type FunMusicRequestBody = {
+  model: string;
+  input: {
+    lyrics?: string;
+    prompt?: string;
+    gender: SongInput["gender"];
+    format: AudioFormat;
+    enable_aigc_watermark: boolean;
+  };
+};
+
+/**
+ * The body for a checked input. Only the field that takes effect is sent: the API would ignore a
+ * prompt next to lyrics anyway, and not sending it keeps the user's text out of a request that
+ * doesn't need it.
+ */
+export function buildSongRequestBody(model: string, input: SongInput, uses: "lyrics" | "prompt"): FunMusicRequestBody {
+  const text = (uses === "lyrics" ? input.lyrics : input.prompt)?.trim() ?? "";
+  return {
+    model,
+    input: {
+      ...(uses === "lyrics" ? { lyrics: text } : { prompt: text }),
+      gender: input.gender,
+      format: input.format,
+      enable_aigc_watermark: input.watermark,
+    },
+  };
+}
+
+/**
+ * Generates a song. Checks the input first (throwing `SongInputRejectedError`), then calls
+ * Fun-Music in the mode `checkSongInput` picked. Fails with `DashScopeError`; a stream that ends
+ * before its `finish_reason: "stop"` event is a `MalformedResponse` (a broken socket is a
+ * `NetworkError`), never a silently truncated file.
+ */
+export async function generateSong(deps: FunMusicDeps, input: SongInput, options: GenerateSongOptions): Promise<GeneratedSong> {
+  const check = checkSongInput(input);
+  if (!check.ok) throw new SongInputRejectedError(check);
+  const body = buildSongRequestBody(deps.model, input, check.uses);
+  return check.mode === "streaming"
+    ? generateStreaming(deps, body, input.format, options)
+    : generateNonStreaming(deps, body, input.format, options);
+}
+
+async function generateNonStreaming(
+  deps: FunMusicDeps,
+  body: FunMusicRequestBody,
+  format: AudioFormat,
+  options: GenerateSongOptions,
+): Promise<GeneratedSong> {
+  const answer = await deps.client.postJson(FUN_MUSIC_PATH, body, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    schema: funMusicAnswerSchema,
+  });
+  const output = answer.data.output;
+  const requestId = answer.data.request_id ?? answer.requestId;
+  // The seed's non-streaming answer has `data: ""` and a URL; should audio ever come inline we
+  // take it rather than download it again.
+  let audio: Buffer | undefined;
+  if (output.audio.data) {
+    const decoder = createBase64ChunkDecoder();
+    const inline = decoder.push(output.audio.data);
+    if (inline && decoder.end() && inline.length > 0) audio = inline;
+  }
+  if (!audio) {
+    const url = output.audio.url;
+    if (!url) throw malformed("the answer has neither audio nor a URL", answer.status, requestId);
+    audio = await deps.downloadAudio(url, { signal: options.signal });
+  }
+  return songFrom(output, answer.data, { audio, format, requestId, mode: "non-streaming" });
+}
+
+async function generateStreaming(
+  deps: FunMusicDeps,
+  body: FunMusicRequestBody,
+  format: AudioFormat,
+  options: GenerateSongOptions,
+): Promise<GeneratedSong> {
+  const decoder = createBase64ChunkDecoder();
+  const chunks: Buffer[] = [];
+  let audioBytes = 0;
+  const header = createHeaderReader(format);
+  // Why we might not trust the streamed bytes: an event we could not read, a gap in the SSE ids,
+  // or base64 that did not decode. The final event's URL then gives us the whole file instead.
+  let chunksMissing = false;
+  let lastId: number | undefined;
+  let requestId: string | undefined;
+  let audioId: string | undefined;
+  let final: FunMusicAnswer | undefined;
+
+  for await (const event of deps.client.postSse(FUN_MUSIC_PATH, body, { timeoutMs: options.timeoutMs, signal: options.signal })) {
+    requestId ??= event.requestId;
+    const id = event.id === undefined ? Number.NaN : Number(event.id);
+    if (Number.isInteger(id)) {
+      if (lastId !== undefined && id !== lastId + 1) chunksMissing = true;
+      lastId = id;
+    }
+    const answer = parseEvent(event.data);
+    if (!answer) {
+      chunksMissing = true;
+      continue;
+    }
+    requestId = answer.request_id ?? requestId;
+    audioId = answer.output.audio.id ?? audioId;
+    const data = answer.output.audio.data;
+    if (data) {
+      const bytes = decoder.push(data);
+      if (bytes) {
+        chunks.push(bytes);
+        audioBytes += bytes.length;
+        header.feed(bytes);
+        options.onProgress?.({ audioBytes, audioSeconds: header.secondsFor(audioBytes) });
+      } else {
+        chunksMissing = true;
+      }
+    }
+    const reason = answer.output.finish_reason;
+    if (reason === "stop") {
+      final = answer;
+      // The song is complete; the service closes the stream after this event.
+      break;
+    }
+    if (reason !== null) {
+      throw malformed(`the stream finished with "${reason}" instead of "stop"`, undefined, requestId);
+    }
+  }
+
+  if (!final) throw malformed('the stream ended before its finish_reason "stop" event', undefined, requestId);
+  if (!decoder.end()) chunksMissing = true;
+
+  const url = final.output.audio.url ?? undefined;
+  let audio: Buffer;
+  if (chunksMissing || audioBytes === 0) {
+    if (!url) throw malformed("streamed audio is incomplete and the final event has no URL", undefined, requestId);
+    audio = await deps.downloadAudio(url, { signal: options.signal });
+  } else {
+    audio = Buffer.concat(chunks, audioBytes);
+  }
+  return songFrom(final.output, final, { audio, format, requestId, mode: "streaming", audioId });
+}
+
+function parseEvent(data: string): FunMusicAnswer | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  const parsed = funMusicAnswerSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function songFrom(
+  output: FunMusicAnswer["output"],
+  answer: FunMusicAnswer,
+  known: { audio: Buffer; format: AudioFormat; requestId: string | undefined; mode: GenerationMode; audioId?: string | undefined },
+): GeneratedSong {
+  return {
+    audio: known.audio,
+    format: known.format,
+    url: output.audio.url ?? undefined,
+    expiresAt: output.audio.expires_at ?? undefined,
+    audioId: output.audio.id ?? known.audioId,
+    lyrics: output.extra_info?.lyrics ?? undefined,
+    channels: output.extra_info?.channels ?? undefined,
+    sampleRate: output.extra_info?.sample_rate ?? undefined,
+    billedSeconds: answer.usage?.duration ?? undefined,
+    requestId: known.requestId,
+    mode: known.mode,
+  };
+}
+
+function malformed(message: string, status: number | undefined, requestId: string | undefined): DashScopeError {
+  return new DashScopeError({ code: "MalformedResponse", message, status, requestId, endpoint: FUN_MUSIC_PATH });
+}
+
+/**
+ * Collects the first bytes of the stream until the file header can be read, then reports
+ * seconds of audio for any byte count.
+ */
+type HeaderReader = {
+  feed(bytes: Buffer): void;
+  secondsFor(totalBytes: number): number | undefined;
+};
+
+function createHeaderReader(format: AudioFormat): HeaderReader {
+  let head = Buffer.alloc(0);
+  let rate: AudioByteRate | undefined;
+  let gaveUp = false;
+  return {
+    feed(bytes) {
+      if (rate || gaveUp) return;
+      head = Buffer.concat([head, bytes.subarray(0, Math.max(0, MAX_HEADER_BYTES - head.length))]);
+      const reading = readAudioByteRate(format, head);
+      if (reading.kind === "found") rate = reading;
+      else if (reading.kind === "unreadable" || head.length >= MAX_HEADER_BYTES) gaveUp = true;
+    },
+    secondsFor(totalBytes) {
+      return rate ? secondsFromByteRate(rate, totalBytes) : undefined;
+    },
+  };
+}

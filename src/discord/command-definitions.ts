@@ -1,0 +1,7 @@
+import type { RESTPostAPIApplicationCommandsJSONBody } from "discord.js";
+import { songCommandDefinition } from "./commands/song.js";
+
+/** Every command the bot registers, in one bulk overwrite (at startup and by `npm run register`). */
+export function allCommandDefinitions(): RESTPostAPIApplicationCommandsJSONBody[] {
+  return [songCommandDefinition];
+}

@@ -1,0 +1,154 @@
+import {
+  DiscordAPIError,
+  MessageFlags,
+  TimestampStyles,
+  time,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  type RepliableInteraction,
+} from "discord.js";
+import type { GeneratedSong } from "../dashscope/music-types.js";
+import type { Logger } from "../log.js";
+import type { SongRecord } from "../songs/song-records.js";
+import { songResultButtons } from "./components/song-buttons.js";
+import type { LocalTranslate } from "./failure-text.js";
+import { discordLimits } from "./limits.js";
+import type { HandlerContext } from "./router.js";
+import { layoutSongMessages, songFileName } from "./song-layout.js";
+
+export type FitUnderBytes = (
+  audio: Buffer,
+  sourceFormat: "mp3" | "wav",
+  maxBytes: number,
+) => Promise<{ audio: Buffer; format: "mp3"; bitrateKbps: number } | undefined>;
+
+/** What goes into the result message in place of, or as, the audio. */
+export type SongFile =
+  | { kind: "original"; name: string; data: Buffer }
+  | { kind: "reencoded"; name: string; data: Buffer; bitrateKbps: number }
+  | { kind: "link-only" };
+
+const noMentions = { parse: [] as [] };
+
+/**
+ * Discord answers 413 to a file over the interaction's `attachment_size_limit`, so such a file is
+ * never sent as is: a smaller MP3 when one can be made, otherwise only the DashScope link.
+ */
+export async function chooseSongFile(
+  song: GeneratedSong,
+  title: string,
+  limitBytes: number,
+  fitUnderBytes: FitUnderBytes,
+  log: Logger,
+): Promise<SongFile> {
+  if (song.audio.length > 0 && song.audio.length <= limitBytes) {
+    return { kind: "original", name: songFileName(title, song.format), data: song.audio };
+  }
+  if (song.audio.length === 0) return { kind: "link-only" };
+  try {
+    const smaller = await fitUnderBytes(song.audio, song.format, limitBytes);
+    if (smaller && smaller.audio.length <= limitBytes) {
+      log.info({ originalBytes: song.audio.length, bytes: smaller.audio.length, bitrateKbps: smaller.bitrateKbps, limitBytes }, "re-encoded song to fit the upload limit");
+      return { kind: "reencoded", name: songFileName(title, "mp3"), data: smaller.audio, bitrateKbps: smaller.bitrateKbps };
+    }
+  } catch (error) {
+    log.warn({ err: error }, "could not re-encode the song smaller; sending its link instead");
+  }
+  return { kind: "link-only" };
+}
+
+function formatMegabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return Number.isInteger(mb) ? String(mb) : mb.toFixed(1);
+}
+
+function deliveryNote(file: SongFile, song: GeneratedSong, limitBytes: number, t: LocalTranslate): string {
+  if (file.kind === "original") return "";
+  if (!song.url) return t("song.delivery.lost");
+  const expires = song.expiresAt ? time(song.expiresAt, TimestampStyles.RelativeTime) : "—";
+  const limitMb = formatMegabytes(limitBytes);
+  if (file.kind === "reencoded") return t("song.delivery.reencoded", { bitrate: file.bitrateKbps, limitMb, url: song.url, expires });
+  return t("song.delivery.linkOnly", { limitMb, url: song.url, expires });
+}
+
+export function songEmbeds(song: GeneratedSong, record: SongRecord, t: LocalTranslate, requesterName: string): APIEmbed[][] {
+  return layoutSongMessages(song, record.input, record.title, {
+    vocalLabel: t("song.embed.vocal"),
+    vocalValue: record.input.gender === "male" ? t("song.vocal.male") : t("song.vocal.female"),
+    formatLabel: t("song.embed.format"),
+    formatValue: record.input.format.toUpperCase() + (record.input.watermark ? ` · ${t("song.watermark")}` : ""),
+    durationLabel: t("song.embed.duration"),
+    durationValue: song.billedSeconds === undefined ? undefined : t("duration.seconds", { seconds: Math.round(song.billedSeconds) }),
+    promptLabel: t("song.embed.prompt"),
+    lyricsContinued: (part) => t("song.embed.lyricsContinued", { part }),
+    noLyrics: t("song.embed.noLyrics"),
+    footer: song.requestId ? t("song.embed.footer", { requestId: song.requestId }) : undefined,
+    author: t("song.embed.requestedBy", { user: requesterName }),
+  });
+}
+
+function isPayloadTooLarge(error: unknown): boolean {
+  return error instanceof DiscordAPIError ? error.status === 413 || error.code === 40005 : false;
+}
+
+/**
+ * Posts the finished song as the reply: audio file, lyric embeds and buttons; lyrics that don't fit
+ * one message continue in follow-ups. Once the song exists it is paid for, so every failure here
+ * falls back to something that still gets the user their song (the link), never to silence.
+ */
+export async function deliverSong(
+  interaction: RepliableInteraction,
+  song: GeneratedSong,
+  record: SongRecord,
+  services: { fitUnderBytes: FitUnderBytes },
+  context: HandlerContext,
+): Promise<void> {
+  const { log, t } = context;
+  const limitBytes = interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes;
+  const file = await chooseSongFile(song, record.title, limitBytes, services.fitUnderBytes, log);
+  const messages = songEmbeds(song, record, t, interaction.user.displayName);
+  const components: APIActionRowComponent<APIButtonComponent>[] = [songResultButtons(record, t)];
+
+  const send = (chosen: SongFile) =>
+    interaction.editReply({
+      content: deliveryNote(chosen, song, limitBytes, t),
+      embeds: messages[0] ?? [],
+      files: chosen.kind === "link-only" ? [] : [{ attachment: chosen.data, name: chosen.name }],
+      components,
+      allowedMentions: noMentions,
+    });
+
+  try {
+    await send(file);
+  } catch (error) {
+    if (!song.url) throw error;
+    log.warn({ err: error, tooLarge: isPayloadTooLarge(error), requestId: song.requestId }, "posting the song failed; posting its link instead");
+    try {
+      if (file.kind === "link-only") throw error;
+      await send({ kind: "link-only" });
+    } catch (secondError) {
+      log.error({ err: secondError, requestId: song.requestId }, "editing the reply failed; sending the song's link privately");
+      await interaction.followUp({
+        content: deliveryNote({ kind: "link-only" }, song, limitBytes, t),
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: noMentions,
+      });
+      return;
+    }
+  }
+  log.info({ requestId: song.requestId, delivered: file.kind, bytes: file.kind === "link-only" ? 0 : file.data.length, messages: messages.length }, "song delivered");
+
+  for (const embeds of messages.slice(1)) {
+    try {
+      await interaction.followUp({ embeds, allowedMentions: noMentions });
+    } catch (error) {
+      // The song itself is already posted; a missing lyrics page must not turn into an apology for it.
+      log.error({ err: error, requestId: song.requestId }, "posting a further lyrics page failed");
+      await interaction
+        .followUp({ content: t("error.unexpected", { reference: song.requestId ?? "lyrics" }), flags: MessageFlags.Ephemeral, allowedMentions: noMentions })
+        .catch(() => undefined);
+      return;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { billingStateCodes, DashScopeError } from "../dashscope/errors.js";
+import { UserError } from "../errors.js";
+import type { MessageKey, MessageParams } from "../i18n/index.js";
+import { JobRejectedError } from "../jobs/job-queue.js";
+import { DownloadError } from "../net/download.js";
+
+/** A translator already bound to the user's locale. */
+export type LocalTranslate = <K extends MessageKey>(key: K, ...params: MessageParams<K> extends undefined ? [] : [MessageParams<K>]) => string;
+
+export type FailureDescription = {
+  text: string;
+  /** How loudly to log it: a user's own mistake is routine, an unknown failure is an error. */
+  level: "info" | "warn" | "error";
+};
+
+/**
+ * The one place that turns any failure into what the user reads. Users see what happened and
+ * what they (or an admin) can do; unexpected failures get a reference id that matches the log line.
+ */
+export function describeFailure(error: unknown, t: LocalTranslate, reference: string): FailureDescription {
+  if (error instanceof UserError) {
+    return { text: (t as (key: MessageKey, params?: unknown) => string)(error.messageKey, error.params), level: "info" };
+  }
+  if (error instanceof JobRejectedError) {
+    return { text: t(error.reason === "owner-busy" ? "song.busy" : "song.shuttingDown"), level: "info" };
+  }
+  if (error instanceof DashScopeError) {
+    return describeDashScopeError(error, t, reference);
+  }
+  if (error instanceof DownloadError) {
+    return { text: t("dashscope.network"), level: "warn" };
+  }
+  return { text: t("error.unexpected", { reference }), level: "error" };
+}
+
+function describeDashScopeError(error: DashScopeError, t: LocalTranslate, reference: string): FailureDescription {
+  const code = error.code;
+  if (code === "InvalidApiKey" || error.status === 401) return { text: t("dashscope.invalidApiKey"), level: "error" };
+  if (code === "Arrearage" || billingStateCodes.has(code)) return { text: t("dashscope.arrearage"), level: "error" };
+  if (code.includes("AccessDenied") || error.status === 403) return { text: t("dashscope.accessDenied"), level: "error" };
+  if (code.startsWith("Throttling") || error.status === 429) return { text: t("dashscope.throttled"), level: "warn" };
+  if (code === "DataInspectionFailed" || code === "data_inspection_failed") return { text: t("dashscope.dataInspection"), level: "info" };
+  if (code === "RequestTimeout" || code === "ResponseTimeout" || code === "InternalError.Timeout") return { text: t("dashscope.timeout"), level: "warn" };
+  if (code === "NetworkError") return { text: t("dashscope.network"), level: "warn" };
+  if (code === "MalformedResponse") return { text: t("dashscope.malformed"), level: "error" };
+  if (code.startsWith("InvalidParameter") || error.status === 400) {
+    return { text: t("dashscope.invalidParameter", { reference }), level: "error" };
+  }
+  if (code.startsWith("InternalError") || code === "ServiceUnavailable" || code === "ModelUnavailable" || (error.status ?? 0) >= 500) {
+    return { text: t("dashscope.unavailable"), level: "warn" };
+  }
+  return { text: t("error.unexpected", { reference }), level: "error" };
+}

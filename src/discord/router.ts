@@ -1,0 +1,152 @@
+import { randomBytes } from "node:crypto";
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type MessageContextMenuCommandInteraction,
+  type ModalSubmitInteraction,
+  type RepliableInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIContextMenuApplicationCommandsJSONBody,
+  type StringSelectMenuInteraction,
+} from "discord.js";
+import { DashScopeError } from "../dashscope/errors.js";
+import { translate, type MessageKey } from "../i18n/index.js";
+import type { Logger } from "../log.js";
+import { parseCustomId, type CustomId } from "./components/custom-id.js";
+import { describeFailure, type LocalTranslate } from "./failure-text.js";
+
+export type HandlerContext = {
+  /** A child logger carrying interactionId, userId, guildId and command. */
+  log: Logger;
+  /** Translates into the invoking user's language. */
+  t: LocalTranslate;
+};
+
+export type SlashCommand = {
+  definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  execute(interaction: ChatInputCommandInteraction, context: HandlerContext): Promise<void>;
+};
+
+export type MessageCommand = {
+  definition: RESTPostAPIContextMenuApplicationCommandsJSONBody;
+  execute(interaction: MessageContextMenuCommandInteraction, context: HandlerContext): Promise<void>;
+};
+
+type RoutesFor<I> = {
+  [K in CustomId["kind"]]?: (interaction: I, id: Extract<CustomId, { kind: K }>, context: HandlerContext) => Promise<void>;
+};
+
+export type InteractionRoutes = {
+  slashCommands: readonly SlashCommand[];
+  messageCommands: readonly MessageCommand[];
+  buttons: RoutesFor<ButtonInteraction>;
+  selects: RoutesFor<StringSelectMenuInteraction>;
+  modals: RoutesFor<ModalSubmitInteraction>;
+};
+
+export function localTranslator(locale: string | undefined): LocalTranslate {
+  return ((key: MessageKey, params?: unknown) => (translate as (l: string | undefined, k: MessageKey, p?: unknown) => string)(locale, key, params)) as LocalTranslate;
+}
+
+function newReference(): string {
+  return randomBytes(4).toString("hex");
+}
+
+function routeName(interaction: Interaction): string {
+  if (interaction.isCommand()) return interaction.commandName;
+  if (interaction.isMessageComponent() || interaction.isModalSubmit()) return parseCustomId(interaction.customId)?.kind ?? "unknown-component";
+  return `type-${interaction.type}`;
+}
+
+/**
+ * Routes every interaction to its handler, and is the one error boundary: whatever a handler
+ * throws reaches the user as a short ephemeral message and the log with full context.
+ */
+export function createInteractionRouter(routes: InteractionRoutes, logger: Logger): (interaction: Interaction) => Promise<void> {
+  const slash = new Map(routes.slashCommands.map((command) => [command.definition.name, command]));
+  const message = new Map(routes.messageCommands.map((command) => [command.definition.name, command]));
+
+  return async function routeInteraction(interaction) {
+    const log = logger.child({
+      interactionId: interaction.id,
+      userId: interaction.user.id,
+      guildId: interaction.guildId,
+      command: routeName(interaction),
+    });
+    const context: HandlerContext = { log, t: localTranslator(interaction.locale) };
+    const started = Date.now();
+    try {
+      await dispatch(interaction, context);
+      log.info({ durationMs: Date.now() - started }, "interaction handled");
+    } catch (error) {
+      if (!interaction.isRepliable()) {
+        log.error({ err: error }, "interaction failed");
+        return;
+      }
+      const reference = newReference();
+      const failure = describeFailure(error, context.t, reference);
+      const dashscope = error instanceof DashScopeError ? { code: error.code, status: error.status, requestId: error.requestId } : undefined;
+      log[failure.level]({ err: error, reference, dashscope, durationMs: Date.now() - started }, "interaction failed");
+      await sendFailure(interaction, failure.text, log);
+    }
+  };
+
+  async function dispatch(interaction: Interaction, context: HandlerContext): Promise<void> {
+    if (interaction.isChatInputCommand()) {
+      const command = slash.get(interaction.commandName);
+      if (!command) return unknownInteraction(interaction, context);
+      return command.execute(interaction, context);
+    }
+    if (interaction.isMessageContextMenuCommand()) {
+      const command = message.get(interaction.commandName);
+      if (!command) return unknownInteraction(interaction, context);
+      return command.execute(interaction, context);
+    }
+    if (interaction.isButton()) return dispatchComponent(interaction, routes.buttons, context);
+    if (interaction.isStringSelectMenu()) return dispatchComponent(interaction, routes.selects, context);
+    if (interaction.isModalSubmit()) return dispatchComponent(interaction, routes.modals, context);
+    context.log.debug({ type: interaction.type }, "ignored interaction of an unhandled type");
+  }
+
+  async function dispatchComponent<I extends ButtonInteraction | StringSelectMenuInteraction | ModalSubmitInteraction>(
+    interaction: I,
+    table: RoutesFor<I>,
+    context: HandlerContext,
+  ): Promise<void> {
+    const id = parseCustomId(interaction.customId);
+    const handler = id && (table[id.kind] as ((i: I, id: CustomId, c: HandlerContext) => Promise<void>) | undefined);
+    if (!id || !handler) {
+      context.log.warn({ customId: interaction.customId.slice(0, 100) }, "unknown or malformed custom id");
+      return unknownInteraction(interaction, context);
+    }
+    return handler(interaction, id, context);
+  }
+}
+
+async function unknownInteraction(interaction: RepliableInteraction, context: HandlerContext): Promise<void> {
+  await interaction.reply({ content: context.t("error.unknownInteraction"), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+}
+
+/**
+ * Sends a failure privately whatever state the interaction is in. A public "thinking…" reply
+ * can't turn ephemeral, so it is removed and the message goes in an ephemeral follow-up.
+ */
+export async function sendFailure(interaction: RepliableInteraction, text: string, log: Logger): Promise<void> {
+  const message = { content: text, allowedMentions: { parse: [] } };
+  try {
+    if (!interaction.deferred && !interaction.replied) {
+      await interaction.reply({ ...message, flags: MessageFlags.Ephemeral });
+    } else if (interaction.deferred && !interaction.replied && interaction.ephemeral) {
+      await interaction.editReply(message);
+    } else {
+      if (interaction.deferred && !interaction.replied) {
+        await interaction.deleteReply().catch((error: unknown) => log.warn({ err: error }, "could not remove the pending reply"));
+      }
+      await interaction.followUp({ ...message, flags: MessageFlags.Ephemeral });
+    }
+  } catch (error) {
+    log.error({ err: error }, "could not tell the user about a failure");
+  }
+}

@@ -1,0 +1,124 @@
+import { MessageFlags, type RepliableInteraction } from "discord.js";
+import type { GeneratedSong, SongInput, SongInputCheck, SongProgress } from "../dashscope/music-types.js";
+import { UserError } from "../errors.js";
+import type { JobQueue } from "../jobs/job-queue.js";
+import { newSongId, type SongRecord, type SongRecordStore } from "../songs/song-records.js";
+import type { FitUnderBytes } from "./deliver-song.js";
+import { deliverSong } from "./deliver-song.js";
+import { formatElapsed, startProgressReporter } from "./progress.js";
+import type { HandlerContext } from "./router.js";
+import { songTitle } from "./song-layout.js";
+
+/** What making a song needs from the rest of the bot; wired in main.ts. */
+export type SongServices = {
+  checkSongInput: (input: SongInput) => SongInputCheck;
+  generateSong: (
+    input: SongInput,
+    options: { onProgress?: (progress: SongProgress) => void; signal?: AbortSignal; timeoutMs: number },
+  ) => Promise<GeneratedSong>;
+  fitUnderBytes: FitUnderBytes;
+  songRecords: SongRecordStore;
+  queue: JobQueue;
+  progressIntervalMs: number;
+  musicTimeoutMs: number;
+};
+
+type Phase = { name: "starting" } | { name: "queued"; position: number } | { name: "generating"; audioSeconds: number | undefined } | { name: "finishing" };
+
+const noMentions = { parse: [] as [] };
+
+/** Turns a failed limit check into the message that says which limit and by how much. */
+export function songInputError(check: Extract<SongInputCheck, { ok: false }>): UserError {
+  const problem = check.problem;
+  if (problem.field === "input") return new UserError("song.input.missing");
+  if (problem.actual < problem.min) {
+    return new UserError("song.input.tooShort", { field: problem.field, unit: problem.unit, min: problem.min, actual: problem.actual });
+  }
+  return new UserError("song.input.tooLong", { field: problem.field, unit: problem.unit, max: problem.max, actual: problem.actual });
+}
+
+/**
+ * The whole life of one song request, shared by /song, its modal and the result buttons:
+ * check the input (before any paid call), acknowledge, show progress, generate, deliver.
+ */
+export async function makeSong(interaction: RepliableInteraction, input: SongInput, services: SongServices, context: HandlerContext): Promise<void> {
+  const { log, t } = context;
+  const check = services.checkSongInput(input);
+  if (!check.ok) throw songInputError(check);
+  if (services.queue.hasJob(interaction.user.id)) throw new UserError("song.busy");
+
+  await interaction.deferReply();
+  if (check.promptIgnored) {
+    await interaction.followUp({ content: t("song.promptIgnored"), flags: MessageFlags.Ephemeral, allowedMentions: noMentions });
+  }
+
+  const started = Date.now();
+  let phase: Phase = { name: "starting" };
+  const render = () => {
+    const elapsed = formatElapsed(Date.now() - started);
+    switch (phase.name) {
+      case "queued":
+        return t("song.progress.queued", { position: phase.position });
+      case "generating":
+        return phase.audioSeconds === undefined
+          ? t("song.progress.generating", { elapsed })
+          : t("song.progress.streaming", { elapsed, audioSeconds: Math.floor(phase.audioSeconds) });
+      case "finishing":
+        return t("song.progress.finishing", { elapsed });
+      case "starting":
+        return t("song.progress.generating", { elapsed });
+    }
+  };
+  const progress = startProgressReporter({
+    render,
+    edit: (text) => interaction.editReply({ content: text, allowedMentions: noMentions }),
+    intervalMs: services.progressIntervalMs,
+    onEditError: (error) => log.warn({ err: error }, "progress edit failed"),
+  });
+
+  let song: GeneratedSong;
+  try {
+    log.info({ mode: check.mode, uses: check.uses, gender: input.gender, format: input.format, watermark: input.watermark }, "song requested");
+    song = await services.queue.run(
+      interaction.user.id,
+      () => {
+        phase = { name: "generating", audioSeconds: undefined };
+        return services.generateSong(input, {
+          timeoutMs: services.musicTimeoutMs,
+          onProgress: (update) => {
+            phase = { name: "generating", audioSeconds: update.audioSeconds };
+          },
+        });
+      },
+      { onQueued: (position) => (phase = { name: "queued", position }) },
+    );
+    phase = { name: "finishing" };
+  } finally {
+    await progress.stop();
+  }
+
+  log.info(
+    {
+      requestId: song.requestId,
+      billedSeconds: song.billedSeconds,
+      bytes: song.audio.length,
+      mode: song.mode,
+      generationMs: Date.now() - started,
+    },
+    "song generated",
+  );
+
+  const record: SongRecord = {
+    id: newSongId(),
+    requesterId: interaction.user.id,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    input,
+    title: songTitle(input, song.lyrics),
+    resultLyrics: song.lyrics,
+    requestId: song.requestId,
+    createdAt: new Date(),
+  };
+  await services.songRecords.save(record);
+  await deliverSong(interaction, song, record, services, context);
+}

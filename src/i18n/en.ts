@@ -1,0 +1,89 @@
+/**
+ * English user-facing text: the source of truth for every message key.
+ * Other locales may translate any subset; missing keys fall back to these.
+ */
+
+const limitUnits = {
+  "chinese-characters": "Chinese characters",
+  "english-characters": "characters",
+  "english-words": "English words",
+  characters: "characters",
+} as const;
+
+export const en = {
+  // /song: input problems
+  "song.input.missing": () => "Give me a **prompt** (a description of the song) or **lyrics** to sing.",
+  "song.input.tooShort": (p: { field: string; unit: keyof typeof limitUnits; min: number; actual: number }) =>
+    `Your ${p.field} is too short: ${p.actual} ${limitUnits[p.unit]}, and Fun-Music needs at least ${p.min}. Add ${p.min - p.actual} more.`,
+  "song.input.tooLong": (p: { field: string; unit: keyof typeof limitUnits; max: number; actual: number }) =>
+    `Your ${p.field} is too long: ${p.actual} ${limitUnits[p.unit]}, and Fun-Music takes at most ${p.max}. Remove ${p.actual - p.max}.`,
+  "song.promptIgnored": () =>
+    "You gave both lyrics and a prompt. Fun-Music sings the lyrics and ignores the prompt, so your prompt was not used.",
+
+  // /song: progress and result
+  "song.progress.queued": (p: { position: number }) => `⏳ Waiting for a free slot (position ${p.position} in the queue)…`,
+  "song.progress.generating": (p: { elapsed: string }) => `🎼 Composing your song… ${p.elapsed} elapsed.`,
+  "song.progress.streaming": (p: { elapsed: string; audioSeconds: number }) =>
+    `🎼 Composing your song… ${p.elapsed} elapsed, ${p.audioSeconds} s of audio received so far.`,
+  "song.progress.finishing": (p: { elapsed: string }) => `📦 Preparing the file… ${p.elapsed} elapsed.`,
+  "song.embed.vocal": () => "Vocal",
+  "song.embed.format": () => "Format",
+  "song.embed.duration": () => "Duration",
+  "song.embed.prompt": () => "Prompt",
+  "song.embed.lyrics": () => "Lyrics",
+  "song.embed.lyricsContinued": (p: { part: number }) => `Lyrics (part ${p.part})`,
+  "song.embed.noLyrics": () => "*No lyrics came back with this song.*",
+  "song.embed.footer": (p: { requestId: string }) => `request_id ${p.requestId}`,
+  "song.embed.requestedBy": (p: { user: string }) => `Requested by ${p.user}`,
+  "song.vocal.female": () => "Female",
+  "song.vocal.male": () => "Male",
+  "song.watermark": () => "AIGC watermark",
+  "song.delivery.reencoded": (p: { bitrate: number; limitMb: string; url: string; expires: string }) =>
+    `The original file is larger than this server's ${p.limitMb} MB upload limit, so this is an MP3 re-encoded at ${p.bitrate} kbps. The original stays downloadable [here](${p.url}) until ${p.expires}.`,
+  "song.delivery.linkOnly": (p: { limitMb: string; url: string; expires: string }) =>
+    `The song is larger than this server's ${p.limitMb} MB upload limit and could not be made small enough. Download it [here](${p.url}) before it expires ${p.expires}.`,
+  "song.delivery.lost": () =>
+    "The song was generated but could not be posted, and Fun-Music gave no download link for it. Please try again.",
+  "song.button.regenerate": () => "Regenerate",
+  "song.button.switchVoice": (p: { to: string }) => `Switch to ${p.to} voice`,
+  "song.button.editLyrics": () => "Edit lyrics",
+  "song.button.analyze": () => "Analyze",
+  "song.modal.title": () => "Write a song",
+  "song.modal.editTitle": () => "Edit the lyrics",
+  "song.modal.lyricsLabel": () => "Lyrics",
+  "song.modal.lyricsPlaceholder": () => "[verse]\nYour first lines…\n\n[chorus]\nThe hook…",
+  "song.modal.styleLabel": () => "Style (used when no lyrics are given)",
+  "song.modal.stylePlaceholder": () => "e.g. upbeat summer folk, acoustic guitar and harmonica",
+  "song.record.gone": () =>
+    "I no longer have the details of this song (the bot may have restarted). Run `/song` again to make a new one.",
+  "song.notYours": () => "Only the person who asked for this song, or a server admin, can use these buttons.",
+  "song.busy": () => "You already have a song in progress. Wait for it to finish, then try again.",
+  "song.shuttingDown": () => "The bot is restarting and can't take new songs right now. Try again in a minute.",
+
+  // DashScope failures, mapped by error code family
+  "dashscope.invalidApiKey": () =>
+    "The bot's DashScope API key was refused. A server admin needs to check `DASHSCOPE_API_KEY`.",
+  "dashscope.accessDenied": () =>
+    "The bot's DashScope account has no access to this model (Fun-Music is an invitational preview in the Beijing region). A server admin needs to apply for access in the DashScope console.",
+  "dashscope.arrearage": () =>
+    "The bot's DashScope account is out of credit or overdue. A server admin needs to top it up in the Alibaba Cloud console.",
+  "dashscope.throttled": () => "DashScope is rate-limiting the bot right now. Wait a minute and try again.",
+  "dashscope.dataInspection": () =>
+    "DashScope's content check refused this input. Rephrase the prompt or lyrics and try again.",
+  "dashscope.invalidParameter": (p: { reference: string }) =>
+    `DashScope refused the request as invalid. Try changing the lyrics or prompt; if it keeps happening, give a server admin this reference: \`${p.reference}\`.`,
+  "dashscope.timeout": () =>
+    "DashScope took too long to answer. Nothing was delivered; try again, perhaps with shorter lyrics.",
+  "dashscope.network": () => "The bot could not reach DashScope. Try again in a moment.",
+  "dashscope.unavailable": () => "DashScope had an internal problem. Try again in a few minutes.",
+  "dashscope.malformed": () => "DashScope sent an answer the bot could not read. Try again; if it keeps happening, tell a server admin.",
+
+  // Generic
+  "error.unexpected": (p: { reference: string }) =>
+    `Something went wrong on my side. If it keeps happening, give a server admin this reference: \`${p.reference}\`.`,
+  "error.unknownInteraction": () => "I don't know this button or command any more. Try running the command again.",
+  "duration.seconds": (p: { seconds: number }) => `${Math.floor(p.seconds / 60)}:${String(p.seconds % 60).padStart(2, "0")}`,
+} satisfies Record<string, (params: never) => string>;
+
+export type MessageKey = keyof typeof en;
+export type MessageParams<K extends MessageKey> = Parameters<(typeof en)[K]>[0];

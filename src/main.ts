@@ -1,0 +1,137 @@
+import { pathToFileURL } from "node:url";
+import { Client, Events, GatewayIntentBits } from "discord.js";
+import { createAudioTools, locateFfmpeg } from "./audio/index.js";
+import { parseConfig, secretsOf, type Config } from "./config.js";
+import { createDashScopeClient } from "./dashscope/client.js";
+import { checkSongInput, generateSong } from "./dashscope/music.js";
+import { allCommandDefinitions } from "./discord/command-definitions.js";
+import { createSongCommand } from "./discord/commands/song.js";
+import { handleSongButton } from "./discord/components/song-buttons.js";
+import { handleEditLyricsModal, handleNewSongModal } from "./discord/components/song-modals.js";
+import { createInteractionRouter } from "./discord/router.js";
+import type { SongServices } from "./discord/song-flow.js";
+import { createJobQueue } from "./jobs/job-queue.js";
+import { createLogger, type Logger } from "./log.js";
+import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
+import { createMemorySongRecordStore } from "./songs/song-records.js";
+
+/**
+ * The composition root: config → logger → clients → Discord client. Nothing else wires.
+ * `startBot` is exported so end-to-end tests run exactly what `npm start` runs.
+ */
+
+export type RunningBot = {
+  client: Client;
+  /** Finish songs under way (up to `graceMs`), then disconnect. */
+  stop(graceMs?: number): Promise<void>;
+};
+
+export async function startBot(config: Config, logger: Logger): Promise<RunningBot> {
+  const download = createDownloader({
+    allowedHosts: [...defaultDownloadHosts, hostOfUrl(config.dashscopeBaseUrl), hostOfUrl(config.discordApiUrl)],
+    maxBytes: config.downloadMaxBytes,
+  });
+  const dashscope = createDashScopeClient({ baseUrl: config.dashscopeBaseUrl, apiKey: config.dashscopeApiKey, logger: logger.child({ component: "dashscope" }) });
+  // Located once at boot, so a wrong FFMPEG_PATH stops the bot now rather than failing a paid song later.
+  const ffmpeg = locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, pathEnv: process.env.PATH });
+  logger.info({ ffmpeg: ffmpeg.ffmpegPath, source: ffmpeg.source, ffprobeSource: ffmpeg.ffprobeSource }, "audio tools located");
+  const audioTools = createAudioTools({ ffmpegPath: ffmpeg.ffmpegPath, ffprobePath: ffmpeg.ffprobePath, logger: logger.child({ component: "audio" }) });
+  const queue = createJobQueue({ concurrency: config.songConcurrency });
+
+  const songServices: SongServices = {
+    checkSongInput,
+    generateSong: (input, options) =>
+      generateSong({ client: dashscope, model: config.funMusicModel, downloadAudio: (url, options) => download(url, options) }, input, options),
+    fitUnderBytes: (audio, format, maxBytes) => audioTools.fitUnderBytes(audio, format, maxBytes),
+    songRecords: createMemorySongRecordStore({ maxRecords: 5000 }),
+    queue,
+    progressIntervalMs: config.progressIntervalMs,
+    musicTimeoutMs: config.musicTimeoutMs,
+  };
+
+  const routeInteraction = createInteractionRouter(
+    {
+      slashCommands: [createSongCommand(songServices)],
+      messageCommands: [],
+      buttons: { "song-action": (interaction, id, context) => handleSongButton(interaction, id, songServices, context) },
+      selects: {},
+      modals: {
+        "song-new-modal": (interaction, id, context) => handleNewSongModal(interaction, id, songServices, context),
+        "song-edit-modal": (interaction, id, context) => handleEditLyricsModal(interaction, id, songServices, context),
+      },
+    },
+    logger,
+  );
+
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discordApiUrl } });
+  client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction));
+  client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
+  client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, "gateway disconnected"));
+
+  const ready = new Promise<void>((resolve) => {
+    client.once(Events.ClientReady, async (readyClient) => {
+      logger.info({ user: readyClient.user.tag, guilds: readyClient.guilds.cache.size }, "connected to Discord");
+      try {
+        const definitions = allCommandDefinitions();
+        if (config.devGuildId) await readyClient.application.commands.set(definitions, config.devGuildId);
+        else await readyClient.application.commands.set(definitions);
+        logger.info({ commands: definitions.map((d) => d.name), scope: config.devGuildId ? `guild ${config.devGuildId}` : "global" }, "commands registered");
+      } catch (error) {
+        logger.error({ err: error }, "registering commands failed; existing registrations stay in effect");
+      }
+      resolve();
+    });
+  });
+
+  await client.login(config.discordToken);
+  await ready;
+
+  return {
+    client,
+    async stop(graceMs = 60_000) {
+      const { unfinished } = await queue.shutdown(graceMs);
+      if (unfinished > 0) logger.warn({ unfinished }, "stopping with songs still under way");
+      await client.destroy();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { config: loadEnvFile } = await import("dotenv");
+  loadEnvFile({ quiet: true });
+  const parsed = parseConfig(process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`dashtune cannot start; fix these settings (see .env.example):\n${parsed.problems.map((p) => `  - ${p}`).join("\n")}\n`);
+    process.exit(1);
+  }
+  const config = parsed.config;
+  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+
+  let bot: RunningBot;
+  try {
+    bot = await startBot(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, "could not start");
+    logger.flush();
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing songs under way");
+    void bot.stop().finally(() => {
+      logger.info("stopped");
+      logger.flush();
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main();
+}

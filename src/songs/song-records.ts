@@ -1,0 +1,50 @@
+import { randomBytes } from "node:crypto";
+import type { SongInput } from "../dashscope/music-types.js";
+
+/**
+ * What the result buttons need to act on a song: who asked, what they asked for, and what came back.
+ * Button custom ids carry only the record's id (Discord caps them at 100 characters).
+ */
+export type SongRecord = {
+  id: string;
+  requesterId: string;
+  guildId: string | null;
+  channelId: string | null;
+  input: SongInput;
+  title: string;
+  /** Lyrics as Fun-Music returned them (the model writes them when only a prompt was given). */
+  resultLyrics: string | undefined;
+  requestId: string | undefined;
+  createdAt: Date;
+};
+
+export type SongRecordStore = {
+  save(record: SongRecord): Promise<void>;
+  get(id: string): Promise<SongRecord | undefined>;
+};
+
+export function newSongId(): string {
+  return randomBytes(9).toString("base64url");
+}
+
+/**
+ * Keeps the most recent records in memory. Records are lost on restart; the buttons of older
+ * songs then answer with a clear "run /song again" rather than failing.
+ */
+export function createMemorySongRecordStore(options: { maxRecords: number }): SongRecordStore {
+  const records = new Map<string, SongRecord>();
+  return {
+    async save(record) {
+      records.delete(record.id);
+      records.set(record.id, record);
+      while (records.size > options.maxRecords) {
+        const oldest = records.keys().next().value;
+        if (oldest === undefined) break;
+        records.delete(oldest);
+      }
+    },
+    async get(id) {
+      return records.get(id);
+    },
+  };
+}

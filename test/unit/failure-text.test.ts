@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { DashScopeError } from "../../src/dashscope/errors.js";
+import { describeFailure } from "../../src/discord/failure-text.js";
+import { localTranslator } from "../../src/discord/router.js";
+import { UserError } from "../../src/errors.js";
+import { JobRejectedError } from "../../src/jobs/job-queue.js";
+
+const t = localTranslator("en-US");
+const dashscope = (code: string, status?: number) => new DashScopeError({ code, status, message: "raw upstream text sk-secret", endpoint: "/services/audio/music/generation" });
+
+describe("what users read when something fails", () => {
+  it.each([
+    ["InvalidApiKey", 401, /API key was refused/],
+    ["AccessDenied", 403, /no access to this model/],
+    ["AccessDenied.Unpurchased", 403, /no access to this model/],
+    ["Model.AccessDenied", 403, /no access to this model/],
+    ["Arrearage", 400, /out of credit/],
+    ["PrepaidBillOverdue", 429, /out of credit/],
+    ["CommodityNotPurchased", 429, /out of credit/],
+    ["ModelUnavailable", 503, /internal problem/],
+    ["ResponseTimeout", 500, /took too long/],
+    ["Throttling", 429, /rate-limiting/],
+    ["Throttling.RateQuota", 429, /rate-limiting/],
+    ["Throttling.AllocationQuota", 429, /rate-limiting/],
+    ["DataInspectionFailed", 400, /content check refused/],
+    ["InvalidParameter", 400, /refused the request as invalid.*ref123/],
+    ["InternalError", 500, /internal problem/],
+    ["InternalError.Algo", 500, /internal problem/],
+    ["ServiceUnavailable", 503, /internal problem/],
+    ["RequestTimeout", undefined, /took too long/],
+    ["NetworkError", undefined, /could not reach DashScope/],
+    ["MalformedResponse", 200, /could not read/],
+  ] as const)("%s (%s) says what happened and what to do", (code, status, expected) => {
+    const { text } = describeFailure(dashscope(code, status), t, "ref123");
+    expect(text).toMatch(expected);
+    expect(text).not.toContain("raw upstream text");
+    expect(text).not.toContain("sk-secret");
+  });
+
+  it("shows a user's own mistake in their words, at info level", () => {
+    const result = describeFailure(new UserError("song.input.tooShort", { field: "lyrics", unit: "chinese-characters", min: 5, actual: 3 }), t, "r");
+    expect(result).toEqual({ text: expect.stringContaining("3 Chinese characters"), level: "info" });
+    expect(result.text).toContain("Add 2 more");
+  });
+
+  it("tells a user who already has a song running to wait", () => {
+    expect(describeFailure(new JobRejectedError("owner-busy"), t, "r").text).toMatch(/already have a song/);
+  });
+
+  it("turns an unknown error into an apology with the reference, never its message or stack", () => {
+    const error = new TypeError("Cannot read properties of undefined (reading 'x')");
+    const { text, level } = describeFailure(error, t, "deadbeef");
+    expect(level).toBe("error");
+    expect(text).toContain("deadbeef");
+    expect(text).not.toContain("Cannot read");
+  });
+});

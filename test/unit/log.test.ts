@@ -1,0 +1,40 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { createLogger, scrubSecrets } from "../../src/log.js";
+
+function memoryLogger(secrets: string[]) {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(String(chunk));
+      callback();
+    },
+  });
+  return { logger: createLogger({ level: "trace", secrets, destination }), lines };
+}
+
+describe("logs never hold secrets", () => {
+  const token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.discord-bot-token-value";
+  const apiKey = "sk-0123456789abcdef";
+
+  it("redacts credentials by field name", () => {
+    const { logger, lines } = memoryLogger([]);
+    logger.info({ token: "abc", headers: { authorization: "Bearer xyz" }, config: { dashscopeApiKey: "k" } }, "call");
+    expect(lines.join("")).not.toMatch(/"abc"|Bearer xyz|"k"/);
+    expect(lines.join("")).toContain("[redacted]");
+  });
+
+  it("scrubs the literal token and API key wherever they appear, even inside error messages", () => {
+    const { logger, lines } = memoryLogger([token, apiKey]);
+    logger.error({ err: new Error(`request failed with key ${apiKey}`), url: `https://x/?t=${token}` }, `login with ${token}`);
+    const output = lines.join("");
+    expect(output).not.toContain(token);
+    expect(output).not.toContain(apiKey);
+    expect(output).toContain("[redacted]");
+  });
+
+  it("scrubs interaction tokens out of webhook and callback paths", () => {
+    const scrubbed = scrubSecrets("PATCH /api/v10/webhooks/123456789012345678/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu/messages/@original", []);
+    expect(scrubbed).toBe("PATCH /api/v10/webhooks/123456789012345678/[redacted]/messages/@original");
+  });
+});

@@ -44,8 +44,13 @@ export type SongProgress = {
 };
 
 export type GeneratedSong = {
-  /** Exactly the bytes Fun-Music produced. */
+  /**
+   * Exactly the bytes Fun-Music produced. Empty when they could not be fetched from the result URL:
+   * the song is still paid for and its URL still valid, so callers deliver the link instead.
+   */
   audio: Buffer;
+  /** Why `audio` is empty, when it is. */
+  audioError?: unknown;
   format: AudioFormat;
   /** OSS URL of the complete file (valid 24 h), and when it expires (Unix seconds). */
   url: string | undefined;

@@ -126,12 +126,13 @@ async function generateNonStreaming(
     const inline = decoder.push(output.audio.data);
     if (inline && decoder.end() && inline.length > 0) audio = inline;
   }
+  let audioError: unknown;
   if (!audio) {
     const url = output.audio.url;
     if (!url) throw malformed("the answer has neither audio nor a URL", answer.status, requestId);
-    audio = await deps.downloadAudio(url, { signal: options.signal });
+    ({ audio, audioError } = await downloadPaidAudio(deps, url, options.signal));
   }
-  return songFrom(output, answer.data, { audio, format, requestId, mode: "non-streaming" });
+  return songFrom(output, answer.data, { audio, audioError, format, requestId, mode: "non-streaming" });
 }
 
 async function generateStreaming(
@@ -194,13 +195,31 @@ async function generateStreaming(
 
   const url = final.output.audio.url ?? undefined;
   let audio: Buffer;
+  let audioError: unknown;
   if (chunksMissing || audioBytes === 0) {
     if (!url) throw malformed("streamed audio is incomplete and the final event has no URL", undefined, requestId);
-    audio = await deps.downloadAudio(url, { signal: options.signal });
+    ({ audio, audioError } = await downloadPaidAudio(deps, url, options.signal));
   } else {
     audio = Buffer.concat(chunks, audioBytes);
   }
-  return songFrom(final.output, final, { audio, format, requestId, mode: "streaming", audioId });
+  return songFrom(final.output, final, { audio, audioError, format, requestId, mode: "streaming", audioId });
+}
+
+/**
+ * The song is generated and billed by the time we download it, so a failed download must not
+ * become an error that loses it: the caller still gets the URL (valid 24 h) and the reason.
+ */
+async function downloadPaidAudio(
+  deps: FunMusicDeps,
+  url: string,
+  signal: AbortSignal | undefined,
+): Promise<{ audio: Buffer; audioError: unknown }> {
+  try {
+    return { audio: await deps.downloadAudio(url, { signal }), audioError: undefined };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return { audio: Buffer.alloc(0), audioError: error };
+  }
 }
 
 function parseEvent(data: string): FunMusicAnswer | undefined {
@@ -217,10 +236,11 @@ function parseEvent(data: string): FunMusicAnswer | undefined {
 function songFrom(
   output: FunMusicAnswer["output"],
   answer: FunMusicAnswer,
-  known: { audio: Buffer; format: AudioFormat; requestId: string | undefined; mode: GenerationMode; audioId?: string | undefined },
+  known: { audio: Buffer; audioError?: unknown; format: AudioFormat; requestId: string | undefined; mode: GenerationMode; audioId?: string | undefined },
 ): GeneratedSong {
   return {
     audio: known.audio,
+    ...(known.audioError === undefined ? {} : { audioError: known.audioError }),
     format: known.format,
     url: output.audio.url ?? undefined,
     expiresAt: output.audio.expires_at ?? undefined,

@@ -58,9 +58,9 @@ export async function chooseSongFile(
   return { kind: "link-only" };
 }
 
+/** Two significant figures: "10", "25", "0.95", never a rounded-up "1.0" for a limit just under 1 MiB. */
 function formatMegabytes(bytes: number): string {
-  const mb = bytes / (1024 * 1024);
-  return Number.isInteger(mb) ? String(mb) : mb.toFixed(1);
+  return String(Number.parseFloat((bytes / (1024 * 1024)).toPrecision(2)));
 }
 
 function deliveryNote(file: SongFile, song: GeneratedSong, limitBytes: number, t: LocalTranslate): string {
@@ -69,6 +69,7 @@ function deliveryNote(file: SongFile, song: GeneratedSong, limitBytes: number, t
   const expires = song.expiresAt ? time(song.expiresAt, TimestampStyles.RelativeTime) : "—";
   const limitMb = formatMegabytes(limitBytes);
   if (file.kind === "reencoded") return t("song.delivery.reencoded", { bitrate: file.bitrateKbps, limitMb, url: song.url, expires });
+  if (song.audio.length === 0) return t("song.delivery.fetchFailed", { url: song.url, expires });
   return t("song.delivery.linkOnly", { limitMb, url: song.url, expires });
 }
 
@@ -121,12 +122,14 @@ export async function deliverSong(
 
   try {
     await send(file);
+    context.markReplyFinal();
   } catch (error) {
     if (!song.url) throw error;
     log.warn({ err: error, tooLarge: isPayloadTooLarge(error), requestId: song.requestId }, "posting the song failed; posting its link instead");
     try {
       if (file.kind === "link-only") throw error;
       await send({ kind: "link-only" });
+      context.markReplyFinal();
     } catch (secondError) {
       log.error({ err: secondError, requestId: song.requestId }, "editing the reply failed; sending the song's link privately");
       await interaction.followUp({

@@ -22,6 +22,11 @@ export type HandlerContext = {
   log: Logger;
   /** Translates into the invoking user's language. */
   t: LocalTranslate;
+  /**
+   * Call once the reply holds real content (a delivered song). Until then a deferred or
+   * progress-edited reply is a placeholder, which the error boundary removes on failure.
+   */
+  markReplyFinal(): void;
 };
 
 export type SlashCommand = {
@@ -75,7 +80,14 @@ export function createInteractionRouter(routes: InteractionRoutes, logger: Logge
       guildId: interaction.guildId,
       command: routeName(interaction),
     });
-    const context: HandlerContext = { log, t: localTranslator(interaction.locale) };
+    let replyIsFinal = false;
+    const context: HandlerContext = {
+      log,
+      t: localTranslator(interaction.locale),
+      markReplyFinal: () => {
+        replyIsFinal = true;
+      },
+    };
     const started = Date.now();
     try {
       await dispatch(interaction, context);
@@ -89,7 +101,7 @@ export function createInteractionRouter(routes: InteractionRoutes, logger: Logge
       const failure = describeFailure(error, context.t, reference);
       const dashscope = error instanceof DashScopeError ? { code: error.code, status: error.status, requestId: error.requestId } : undefined;
       log[failure.level]({ err: error, reference, dashscope, durationMs: Date.now() - started }, "interaction failed");
-      await sendFailure(interaction, failure.text, log);
+      await sendFailure(interaction, failure.text, log, { replyIsFinal });
     }
   };
 
@@ -130,19 +142,20 @@ async function unknownInteraction(interaction: RepliableInteraction, context: Ha
 }
 
 /**
- * Sends a failure privately whatever state the interaction is in. A public "thinking…" reply
- * can't turn ephemeral, so it is removed and the message goes in an ephemeral follow-up.
+ * Sends a failure privately whatever state the interaction is in. A public placeholder
+ * ("thinking…" or progress text) can't turn ephemeral, so it is removed and the message goes in an
+ * ephemeral follow-up; a reply that already holds content is left alone.
  */
-export async function sendFailure(interaction: RepliableInteraction, text: string, log: Logger): Promise<void> {
+export async function sendFailure(interaction: RepliableInteraction, text: string, log: Logger, state: { replyIsFinal: boolean }): Promise<void> {
   const message = { content: text, allowedMentions: { parse: [] } };
   try {
     if (!interaction.deferred && !interaction.replied) {
       await interaction.reply({ ...message, flags: MessageFlags.Ephemeral });
-    } else if (interaction.deferred && !interaction.replied && interaction.ephemeral) {
+    } else if (interaction.deferred && interaction.ephemeral && !state.replyIsFinal) {
       await interaction.editReply(message);
     } else {
-      if (interaction.deferred && !interaction.replied) {
-        await interaction.deleteReply().catch((error: unknown) => log.warn({ err: error }, "could not remove the pending reply"));
+      if (interaction.deferred && !state.replyIsFinal) {
+        await interaction.deleteReply().catch((error: unknown) => log.warn({ err: error }, "could not remove the placeholder reply"));
       }
       await interaction.followUp({ ...message, flags: MessageFlags.Ephemeral });
     }

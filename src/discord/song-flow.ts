@@ -48,9 +48,6 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
   if (services.queue.hasJob(interaction.user.id)) throw new UserError("song.busy");
 
   await interaction.deferReply();
-  if (check.promptIgnored) {
-    await interaction.followUp({ content: t("song.promptIgnored"), flags: MessageFlags.Ephemeral, allowedMentions: noMentions });
-  }
 
   const started = Date.now();
   let phase: Phase = { name: "starting" };
@@ -97,6 +94,9 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
     await progress.stop();
   }
 
+  if (song.audioError !== undefined) {
+    log.warn({ err: song.audioError, requestId: song.requestId }, "the song's file could not be fetched; delivering its link");
+  }
   log.info(
     {
       requestId: song.requestId,
@@ -121,4 +121,10 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
   };
   await services.songRecords.save(record);
   await deliverSong(interaction, song, record, services, context);
+  // Sent after delivery: Discord turns the first follow-up after a defer into the public reply itself.
+  if (check.promptIgnored) {
+    await interaction
+      .followUp({ content: t("song.promptIgnored"), flags: MessageFlags.Ephemeral, allowedMentions: noMentions })
+      .catch((error: unknown) => log.warn({ err: error }, "could not send the prompt-ignored notice"));
+  }
 }

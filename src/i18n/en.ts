@@ -42,6 +42,8 @@ export const en = {
     `The original file is larger than this server's ${p.limitMb} MB upload limit, so this is an MP3 re-encoded at ${p.bitrate} kbps. The original stays downloadable [here](${p.url}) until ${p.expires}.`,
   "song.delivery.linkOnly": (p: { limitMb: string; url: string; expires: string }) =>
     `The song is larger than this server's ${p.limitMb} MB upload limit and could not be made small enough. Download it [here](${p.url}) before it expires ${p.expires}.`,
+  "song.delivery.fetchFailed": (p: { url: string; expires: string }) =>
+    `The song is ready, but the bot could not fetch the file from DashScope. Download it [here](${p.url}) before it expires ${p.expires}.`,
   "song.delivery.lost": () =>
     "The song was generated but could not be posted, and Fun-Music gave no download link for it. Please try again.",
   "song.button.regenerate": () => "Regenerate",

@@ -320,6 +320,15 @@ describe("generateSong, non-streaming", () => {
     expect(d.downloads).toEqual([]);
   });
 
+  it("keeps a paid song's URL when its file can't be downloaded, with empty audio and the reason", async () => {
+    const server = await serve(json(200, seedAnswer));
+    const refused = new Error("download broke off");
+    const d = { ...deps(server.baseUrl), downloadAudio: async () => Promise.reject(refused) };
+    const song = await generateSong(d, nonStreamingInput, { timeoutMs: 5000 });
+    expect(song).toMatchObject({ url: OSS_URL, expiresAt: 1774936147, billedSeconds: 200, requestId: "46c51288-req", audioError: refused });
+    expect(song.audio).toHaveLength(0);
+  });
+
   it("does not retry a generation that timed out", async () => {
     const server = await serve(() => {}, json(200, seedAnswer));
     const error = await failure(generateSong(deps(server.baseUrl), nonStreamingInput, { timeoutMs: 300 }));

@@ -1,0 +1,86 @@
+import { Writable } from "node:stream";
+import { parseConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { startBot, type RunningBot } from "../../src/main.js";
+import { startFakeDashScope, type FakeDashScope } from "../fakes/dashscope/index.js";
+import { startFakeDiscord, type FakeDiscord } from "../fakes/discord/index.js";
+
+export type Sandbox = {
+  discord: FakeDiscord;
+  dashscope: FakeDashScope;
+  bot: RunningBot;
+  /** Every JSON log line the bot wrote, raw, so tests can check both content and secrecy. */
+  logLines: string[];
+  guildId: string;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts both fakes and the real bot (the same `startBot` that `npm start` runs) wired to them.
+ * Used by the end-to-end tests and by `npm run sandbox`.
+ */
+export async function startSandbox(options: {
+  discord?: Parameters<typeof startFakeDiscord>[0];
+  dashscope?: Parameters<typeof startFakeDashScope>[0];
+  env?: Record<string, string>;
+  echoLogs?: boolean;
+} = {}): Promise<Sandbox> {
+  const discord = await startFakeDiscord(options.discord);
+  const dashscope = await startFakeDashScope(options.dashscope);
+  const guildId = discord.guilds[0]?.id;
+  if (!guildId) throw new Error("the fake Discord has no guild");
+
+  const parsed = parseConfig({
+    DISCORD_TOKEN: discord.token,
+    DASHSCOPE_API_KEY: dashscope.apiKey,
+    DISCORD_API_URL: discord.restUrl,
+    DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
+    DEV_GUILD_ID: guildId,
+    PROGRESS_INTERVAL_SECONDS: "0.2",
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  if (!parsed.ok) throw new Error(`sandbox config invalid: ${parsed.problems.join("; ")}`);
+
+  const logLines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      const line = String(chunk);
+      logLines.push(line);
+      if (options.echoLogs) process.stdout.write(line);
+      callback();
+    },
+  });
+  const logger = createLogger({ level: parsed.config.logLevel, secrets: [parsed.config.discordToken, parsed.config.dashscopeApiKey], destination });
+
+  let bot: RunningBot;
+  try {
+    bot = await startBot(parsed.config, logger);
+  } catch (error) {
+    await Promise.allSettled([discord.close(), dashscope.close()]);
+    throw error;
+  }
+
+  return {
+    discord,
+    dashscope,
+    bot,
+    logLines,
+    guildId,
+    async close() {
+      await bot.stop(2_000);
+      await Promise.allSettled([discord.close(), dashscope.close()]);
+    },
+  };
+}
+
+/** Parsed log lines, for assertions on what the bot recorded. */
+export function parsedLogs(sandbox: Sandbox): Array<Record<string, unknown>> {
+  return sandbox.logLines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}

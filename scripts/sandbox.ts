@@ -17,7 +17,7 @@ function say(line: string): void {
 
 async function main(): Promise<void> {
   say("Starting a fake Discord, a fake DashScope and the bot…");
-  const sandbox = await startSandbox({ dashscope: { songSeconds: 12, generationMs: 3000 }, env: { PROGRESS_INTERVAL_SECONDS: "1", LOG_LEVEL: "info" } });
+  const sandbox = await startSandbox({ dashscope: { songSeconds: 12, generationMs: 3000 }, progressIntervalMs: 1000, env: { LOG_LEVEL: "info" } });
   try {
     say(`  fake Discord REST   ${sandbox.discord.restUrl}`);
     say(`  fake DashScope      ${sandbox.dashscope.baseUrl}`);

@@ -28,8 +28,15 @@ const configSchema = z.object({
   FFPROBE_PATH: z.string().optional(),
   DOWNLOAD_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   MUSIC_TIMEOUT_SECONDS: positiveInt(600),
-  PROGRESS_INTERVAL_SECONDS: z.coerce.number().positive().default(4),
+  // Discord rate-limits edits, and a reply that changes more than every second or so reads as noise.
+  PROGRESS_INTERVAL_SECONDS: z.coerce.number().min(1, "must be at least 1 (second)").default(4),
   SONG_CONCURRENCY: positiveInt(2),
+  QWEN_AUDIO_MODEL: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a DashScope model name").default("qwen2-audio-instruct"),
+  ANALYSIS_MAX_FILE_MB: z.coerce.number().positive().max(500).default(25),
+  ANALYSIS_MAX_PARTS: positiveInt(10),
+  ANALYSIS_CONCURRENCY: positiveInt(3),
+  ANALYSIS_TIMEOUT_SECONDS: positiveInt(120),
+  ANALYSIS_REPLIES_PUBLIC: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
 });
 
 export type Config = {
@@ -47,6 +54,12 @@ export type Config = {
   musicTimeoutMs: number;
   progressIntervalMs: number;
   songConcurrency: number;
+  qwenAudioModel: string;
+  analysisMaxDownloadBytes: number;
+  analysisMaxPieces: number;
+  analysisConcurrency: number;
+  analysisTimeoutMs: number;
+  analysisRepliesPublic: boolean;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -84,8 +97,25 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       musicTimeoutMs: e.MUSIC_TIMEOUT_SECONDS * 1000,
       progressIntervalMs: Math.round(e.PROGRESS_INTERVAL_SECONDS * 1000),
       songConcurrency: e.SONG_CONCURRENCY,
+      qwenAudioModel: e.QWEN_AUDIO_MODEL,
+      analysisMaxDownloadBytes: Math.round(e.ANALYSIS_MAX_FILE_MB * 1024 * 1024),
+      analysisMaxPieces: e.ANALYSIS_MAX_PARTS,
+      analysisConcurrency: e.ANALYSIS_CONCURRENCY,
+      analysisTimeoutMs: e.ANALYSIS_TIMEOUT_SECONDS * 1000,
+      analysisRepliesPublic: e.ANALYSIS_REPLIES_PUBLIC,
     },
   };
+}
+
+const discordOnlySchema = configSchema.pick({ DISCORD_TOKEN: true, DISCORD_API_URL: true, DEV_GUILD_ID: true });
+
+/** What `npm run register` needs: Discord settings only, so it runs before a DashScope key exists. */
+export function parseDiscordConfig(
+  env: Record<string, string | undefined>,
+): { ok: true; config: Pick<Config, "discordToken" | "discordApiUrl" | "devGuildId"> } | { ok: false; problems: string[] } {
+  const parsed = discordOnlySchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`) };
+  return { ok: true, config: { discordToken: parsed.data.DISCORD_TOKEN, discordApiUrl: parsed.data.DISCORD_API_URL, devGuildId: parsed.data.DEV_GUILD_ID } };
 }
 
 /** The secrets a log line or a reply must never contain. */

@@ -33,6 +33,20 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   return result;
 }
 
+/**
+ * pino's error serializer, minus what must not reach a log line: discord.js errors carry the
+ * request body (`requestBody.files[].data` is the whole uploaded audio file), which would turn one
+ * failed upload into a multi-megabyte line, written synchronously.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized = pino.stdSerializers.err(error) as unknown as Record<string, unknown>;
+  delete serialized.requestBody;
+  const cause = serialized.cause;
+  if (cause && typeof cause === "object") delete (cause as Record<string, unknown>).requestBody;
+  return serialized;
+}
+
 export function createLogger(options: {
   level: LevelWithSilent;
   secrets: readonly string[];
@@ -45,6 +59,7 @@ export function createLogger(options: {
       level,
       base: { app: "dashtune" },
       redact: { paths: redactPaths, censor: REDACTED },
+      serializers: { err: serializeError, error: serializeError },
       hooks: {
         streamWrite: (line) => scrubSecrets(line, secrets),
       },

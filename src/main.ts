@@ -10,7 +10,23 @@ import { handleSongButton } from "./discord/components/song-buttons.js";
 import { handleEditLyricsModal, handleNewSongModal } from "./discord/components/song-modals.js";
 import { createInteractionRouter } from "./discord/router.js";
 import type { SongServices } from "./discord/song-flow.js";
+import { askPieces } from "./analysis/ask-pieces.js";
+import { createMemoryConversationStore } from "./analysis/conversations.js";
+import { prepareAudio } from "./analysis/prepare.js";
+import { askQwenAudio, trimConversationToBudget } from "./dashscope/audio.js";
+import { uploadTemporaryFile } from "./dashscope/upload.js";
+import {
+  handleAnalysisAction,
+  handleAnalysisPage,
+  handleAnalysisPick,
+  handleAnalysisShare,
+  handleAskQuestionModal,
+  type AnalysisServices,
+} from "./discord/analysis-flow.js";
+import { createAnalyzeAudioCommand } from "./discord/commands/analyze-audio.js";
+import { createSettingsCommand } from "./discord/commands/settings.js";
 import { createJobQueue } from "./jobs/job-queue.js";
+import { createMemoryGuildSettingsStore } from "./settings/guild-settings.js";
 import { createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
 import { createMemorySongRecordStore } from "./songs/song-records.js";
@@ -38,10 +54,53 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const audioTools = createAudioTools({ ffmpegPath: ffmpeg.ffmpegPath, ffprobePath: ffmpeg.ffprobePath, logger: logger.child({ component: "audio" }) });
   const queue = createJobQueue({ concurrency: config.songConcurrency });
 
+  const guildSettings = createMemoryGuildSettingsStore({ analysisRepliesPublic: config.analysisRepliesPublic });
+  const analysisServices: AnalysisServices = {
+    prepare: (source, log) =>
+      prepareAudio(
+        source,
+        {
+          download,
+          audioTools,
+          upload: (file) =>
+            uploadTemporaryFile(
+              { client: dashscope, logger: log },
+              { ...file, model: config.qwenAudioModel, timeoutMs: config.analysisTimeoutMs },
+            ),
+          log,
+        },
+        { maxDownloadBytes: config.analysisMaxDownloadBytes, maxPieces: config.analysisMaxPieces, uploadConcurrency: config.analysisConcurrency },
+      ),
+    askPieces: (pieces, question, language, progress) =>
+      askPieces(
+        pieces,
+        question,
+        language,
+        {
+          ask: (options) => askQwenAudio(dashscope, options),
+          fitToBudget: (messages, piece) =>
+            trimConversationToBudget(messages, { lastUsage: piece.lastUsage, audioSeconds: piece.endSeconds - piece.startSeconds }),
+          model: config.qwenAudioModel,
+          concurrency: config.analysisConcurrency,
+          timeoutMs: config.analysisTimeoutMs,
+        },
+        progress,
+      ),
+    conversations: createMemoryConversationStore({ maxConversations: 2000, ttlMs: 24 * 60 * 60 * 1000 }),
+    guildSettings,
+    model: config.qwenAudioModel,
+    // A streaming answer is worth seeing sooner than song progress, but no more than about once a second.
+    progressIntervalMs: Math.min(config.progressIntervalMs, 1000),
+  };
+
   const songServices: SongServices = {
     checkSongInput,
     generateSong: (input, options) =>
-      generateSong({ client: dashscope, model: config.funMusicModel, downloadAudio: (url, options) => download(url, options) }, input, options),
+      generateSong(
+        { client: dashscope, model: config.funMusicModel, downloadAudio: (url, options) => download(url, options), maxAudioBytes: config.downloadMaxBytes },
+        input,
+        options,
+      ),
     fitUnderBytes: (audio, format, maxBytes) => audioTools.fitUnderBytes(audio, format, maxBytes),
     songRecords: createMemorySongRecordStore({ maxRecords: 5000 }),
     queue,
@@ -51,19 +110,28 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
 
   const routeInteraction = createInteractionRouter(
     {
-      slashCommands: [createSongCommand(songServices)],
-      messageCommands: [],
-      buttons: { "song-action": (interaction, id, context) => handleSongButton(interaction, id, songServices, context) },
-      selects: {},
+      slashCommands: [createSongCommand(songServices), createSettingsCommand(guildSettings)],
+      messageCommands: [createAnalyzeAudioCommand(analysisServices)],
+      buttons: {
+        "song-action": (interaction, id, context) => handleSongButton(interaction, id, { ...songServices, analysis: analysisServices }, context),
+        "analysis-action": (interaction, id, context) => handleAnalysisAction(interaction, id, analysisServices, context),
+        "analysis-page": (interaction, id, context) => handleAnalysisPage(interaction, id, analysisServices, context),
+        "analysis-share": (interaction, id, context) => handleAnalysisShare(interaction, id, analysisServices, context),
+      },
+      selects: {
+        "analysis-pick": (interaction, id, context) => handleAnalysisPick(interaction, id, analysisServices, context),
+      },
       modals: {
         "song-new-modal": (interaction, id, context) => handleNewSongModal(interaction, id, songServices, context),
         "song-edit-modal": (interaction, id, context) => handleEditLyricsModal(interaction, id, songServices, context),
+        "analysis-ask-modal": (interaction, id, context) => handleAskQuestionModal(interaction, id, analysisServices, context),
       },
     },
     logger,
   );
 
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discordApiUrl } });
+  // Every message sets its own allowed mentions; this default is the backstop for one that forgets.
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discordApiUrl }, allowedMentions: { parse: [] } });
   client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction));
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, "gateway disconnected"));

@@ -1,5 +1,5 @@
 import { REST, Routes, type APIApplication } from "discord.js";
-import { parseConfig } from "./config.js";
+import { parseDiscordConfig } from "./config.js";
 import { allCommandDefinitions } from "./discord/command-definitions.js";
 
 /**
@@ -9,7 +9,7 @@ import { allCommandDefinitions } from "./discord/command-definitions.js";
 async function registerCommands(): Promise<void> {
   const { config: loadEnvFile } = await import("dotenv");
   loadEnvFile({ quiet: true });
-  const parsed = parseConfig(process.env);
+  const parsed = parseDiscordConfig(process.env);
   if (!parsed.ok) {
     process.stderr.write(`cannot register commands; fix these settings (see .env.example):\n${parsed.problems.map((p) => `  - ${p}`).join("\n")}\n`);
     process.exit(1);

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { request, type Dispatcher } from "undici";
+import { request, type Dispatcher, type FormData } from "undici";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
 import { abortableSleep, startBudget, type CallBudget } from "./call-budget.js";
@@ -41,6 +41,11 @@ export type CallOptions = {
   idleTimeoutMs?: number | undefined;
   /** Aborting rejects the call with the signal's reason, as `fetch` does; it is not retried. */
   signal?: AbortSignal | undefined;
+  /**
+   * Logger for this call's lines, e.g. a child carrying the interaction's id, user and guild;
+   * the client's own logger when absent.
+   */
+  log?: Logger | undefined;
   /** Extra request headers (e.g. `X-DashScope-OssResourceResolve`); they cannot replace auth. */
   headers?: Record<string, string> | undefined;
 };
@@ -63,6 +68,42 @@ export type DashScopeSseEvent = SseFrame & {
   requestId: string | undefined;
 };
 
+export type GetJsonCallOptions<T> = JsonCallOptions<T> & {
+  /** Query parameters, e.g. `{ action: "getPolicy", model }` for `/uploads`. */
+  query?: Record<string, string> | undefined;
+};
+
+/** What a failed form POST answered, for the caller to turn into a `DashScopeError`. */
+export type FormErrorResponse = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** At most 64 KiB of the body. */
+  bodyText: string;
+  /** The request id from `requestIdHeader` (default `x-request-id`), if any. */
+  headerRequestId: string | undefined;
+  retryAfterSeconds: number | undefined;
+};
+
+export type FormCallOptions = CallOptions & {
+  /**
+   * Names the call in logs and in `DashScopeError.endpoint`, since the URL is not under the base
+   * URL (e.g. `"oss:PostObject"`). Defaults to the URL's host and path.
+   */
+  endpoint?: string | undefined;
+  /** Header carrying the answer's request id (`x-oss-request-id` for OSS); default `x-request-id`. */
+  requestIdHeader?: string | undefined;
+  /**
+   * Turns a non-2xx answer into the error to throw (OSS answers in XML, not DashScope's JSON).
+   * Its `status` decides retrying, as for every call. Default: DashScope's JSON error format.
+   */
+  errorFromResponse?: ((response: FormErrorResponse) => DashScopeError) | undefined;
+};
+
+export type DashScopeFormResponse = {
+  status: number;
+  requestId: string | undefined;
+};
+
 export type DashScopeClient = {
   /** POSTs JSON and reads one JSON answer. */
   postJson<T = unknown>(path: string, body: unknown, options: JsonCallOptions<T>): Promise<DashScopeJsonResponse<T>>;
@@ -74,6 +115,19 @@ export type DashScopeClient = {
    * already generating, and a second request would generate, and bill, a second result.
    */
   postSse(path: string, body: unknown, options: CallOptions): AsyncIterable<DashScopeSseEvent>;
+  /**
+   * GETs a path under the base URL with Bearer auth and reads one JSON answer; retried like
+   * `postJson`. (Temporary storage's `GET /uploads?action=getPolicy&model=…` needs it.)
+   */
+  getJson<T = unknown>(path: string, options: GetJsonCallOptions<T>): Promise<DashScopeJsonResponse<T>>;
+  /**
+   * POSTs a multipart form to an absolute URL outside DashScope (the OSS `upload_host` of
+   * temporary storage). It sends NO Authorization header: the form carries its own signed
+   * policy, and the API key must never reach a third host. `form` is called once per try, so a
+   * retry sends a fresh body. Retried (429, 5xx, network) like `postJson`; the answer body is
+   * read and dropped.
+   */
+  postForm(url: string, form: () => FormData, options: FormCallOptions): Promise<DashScopeFormResponse>;
 };
 
 /** Biggest successful JSON answer we read; Fun-Music's non-streaming answer is a URL, not audio. */
@@ -256,7 +310,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
           const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
           if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
           const data = validate(json, call.schema, context, known);
-          logger.info(
+          (call.log ?? logger).info(
             { endpoint: context.endpoint, status: known.status, requestId: known.requestId, attempt, durationMs: elapsed(started) },
             "dashscope call",
           );
@@ -274,7 +328,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
             options: retry,
             random: random(),
           });
-          logFailure(error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
+          logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
           if (!decision.retry) throw error;
           await sleep(decision.delayMs, budget.signal).catch(() => {
             if (call.signal?.aborted) throw call.signal.reason;
@@ -339,7 +393,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
             yield checked({ id: undefined, event: "result", httpStatus: response.statusCode, data: text });
           }
           logged = true;
-          logger.info(
+          (call.log ?? logger).info(
             {
               endpoint: context.endpoint,
               status: known.status,
@@ -368,7 +422,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
                 })
               : ({ retry: false } as const);
           logged = true;
-          logFailure(error, attempt, started, decision.retry ? decision.delayMs : undefined, true, events);
+          logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, true, events);
           if (!decision.retry) throw error;
           await sleep(decision.delayMs, budget.signal).catch(() => {
             if (call.signal?.aborted) throw call.signal.reason;
@@ -378,7 +432,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         } finally {
           // Reached without a log line when the consumer stopped iterating (break, return).
           if (!logged) {
-            logger.info(
+            (call.log ?? logger).info(
               {
                 endpoint: context.endpoint,
                 status: known.status,
@@ -401,8 +455,144 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
 
   }
 
+  /**
+   * One call with retries, for the calls added after `postJson` (`getJson`, `postForm`); it keeps
+   * `postJson`'s rules: one budget for all tries, one log line per try, the caller's abort
+   * re-thrown as is, and `decideRetry` to choose whether and when to try again.
+   */
+  async function callWithRetries<T>(
+    call: CallOptions,
+    context: CallContext,
+    tryOnce: (budget: CallBudget, known: { status: number | undefined; requestId: string | undefined }) => Promise<T>,
+  ): Promise<T> {
+    const budget = startBudget(call.timeoutMs, call.signal);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const started = performance.now();
+        const known: { status: number | undefined; requestId: string | undefined } = { status: undefined, requestId: undefined };
+        try {
+          const result = await tryOnce(budget, known);
+          (call.log ?? logger).info(
+            { endpoint: context.endpoint, method: context.method, status: known.status, requestId: known.requestId, attempt, durationMs: elapsed(started) },
+            "dashscope call",
+          );
+          return result;
+        } catch (caught) {
+          const error = toDashScopeError(caught, call, budget, context, known);
+          const decision = decideRetry({
+            error,
+            retryNumber: attempt,
+            retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
+            remainingMs: budget.remainingMs(),
+            options: retry,
+            random: random(),
+          });
+          logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
+          if (!decision.retry) throw error;
+          await sleep(decision.delayMs, budget.signal).catch(() => {
+            if (call.signal?.aborted) throw call.signal.reason;
+            throw error;
+          });
+        }
+      }
+    } finally {
+      budget.dispose();
+    }
+  }
+
+  async function getJson<T>(path: string, call: GetJsonCallOptions<T>): Promise<DashScopeJsonResponse<T>> {
+    const url = urlFor(path);
+    for (const [name, value] of Object.entries(call.query ?? {})) url.searchParams.set(name, value);
+    const context: CallContext = { ...contextFor(path), method: "GET" };
+    return callWithRetries(call, context, async (budget, known) => {
+      const remaining = Math.max(1, Math.ceil(budget.remainingMs()));
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(call.headers ?? {})) headers[name.toLowerCase()] = value;
+      headers.accept = "application/json";
+      headers.authorization = `Bearer ${apiKey}`;
+      const response = await request(url, {
+        method: "GET",
+        headers,
+        signal: budget.signal,
+        headersTimeout: remaining,
+        bodyTimeout: call.idleTimeoutMs ?? remaining,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
+      try {
+        known.status = response.statusCode;
+        known.requestId = headerValue(response.headers, "x-request-id");
+        if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
+        const text = await readBody(response.body, MAX_JSON_BYTES, false);
+        const json = parseJsonAnswer(text, context, known);
+        const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
+        if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
+        const data = validate(json, call.schema, context, known);
+        return { data, status: response.statusCode, requestId: known.requestId };
+      } finally {
+        if (!response.body.destroyed) response.body.destroy();
+      }
+    });
+  }
+
+  async function postForm(target: string, form: () => FormData, call: FormCallOptions): Promise<DashScopeFormResponse> {
+    const url = new URL(target);
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError(`postForm needs an http(s) URL, not ${url.protocol}`);
+    const context: CallContext = { endpoint: call.endpoint ?? `${url.host}${url.pathname}`, method: "POST", scrub };
+    const requestIdHeader = (call.requestIdHeader ?? "x-request-id").toLowerCase();
+    return callWithRetries(call, context, async (budget, known) => {
+      const remaining = Math.max(1, Math.ceil(budget.remainingMs()));
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(call.headers ?? {})) headers[name.toLowerCase()] = value;
+      // Neither ours to send nor the form's to override: undici sets the multipart boundary.
+      delete headers.authorization;
+      delete headers["content-type"];
+      const response = await request(url, {
+        method: "POST",
+        headers,
+        body: form(),
+        signal: budget.signal,
+        headersTimeout: remaining,
+        bodyTimeout: call.idleTimeoutMs ?? remaining,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
+      try {
+        known.status = response.statusCode;
+        known.requestId = headerValue(response.headers, requestIdHeader);
+        if (response.statusCode < 200 || response.statusCode >= 300) {
+          const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"], Date.now());
+          const bodyText = await readBody(response.body, MAX_ERROR_BODY_BYTES, true).catch(() => "");
+          const failure: FormErrorResponse = {
+            status: response.statusCode,
+            headers: response.headers,
+            bodyText,
+            headerRequestId: known.requestId,
+            retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
+          };
+          throw call.errorFromResponse
+            ? call.errorFromResponse(failure)
+            : errorFromHttpResponse(
+                {
+                  status: failure.status,
+                  contentType: headerValue(response.headers, "content-type") ?? "",
+                  bodyText,
+                  headerRequestId: known.requestId,
+                  retryAfterSeconds: failure.retryAfterSeconds,
+                },
+                context,
+              );
+        }
+        // success_action_status 200 answers with an empty body; anything else is not needed.
+        await readBody(response.body, MAX_ERROR_BODY_BYTES, true).catch(() => "");
+        return { status: response.statusCode, requestId: known.requestId };
+      } finally {
+        if (!response.body.destroyed) response.body.destroy();
+      }
+    });
+  }
+
   /** One line per failed try, so every try of a call has exactly one line. */
   function logFailure(
+    log: Logger,
     error: DashScopeError,
     attempt: number,
     started: number,
@@ -410,7 +600,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     stream: boolean,
     events?: number,
   ): void {
-    logger.warn(
+    log.warn(
       {
         endpoint: error.endpoint,
         status: error.status,
@@ -460,7 +650,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     throw malformedResponse(parsed.error, context, known);
   }
 
-  return { postJson, postSse };
+  return { postJson, postSse, getJson, postForm };
 }
 
 /** A `MalformedResponse` naming the paths zod disliked (never the values: they may be huge). */

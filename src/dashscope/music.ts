@@ -1,5 +1,6 @@
 import { readAudioByteRate, secondsFromByteRate, MAX_HEADER_BYTES, type AudioByteRate } from "./audio-seconds.js";
 import { createBase64ChunkDecoder } from "./base64-chunks.js";
+import type { Logger } from "../log.js";
 import type { DashScopeClient } from "./client.js";
 import { DashScopeError } from "./errors.js";
 import { funMusicAnswerSchema, type FunMusicAnswer } from "./music-response.js";
@@ -36,7 +37,17 @@ export type FunMusicDeps = {
    * `dashscope-result-bj.oss-cn-beijing.aliyuncs.com`, so an allowlist must admit that.
    */
   downloadAudio(url: string, options?: { signal?: AbortSignal | undefined }): Promise<Buffer>;
+  /** Most bytes of streamed audio kept in memory; past it the song is delivered by its URL. */
+  maxAudioBytes?: number | undefined;
 };
+
+/** Why `GeneratedSong.audio` is empty when a stream outgrew `maxAudioBytes`. */
+export class StreamedAudioTooLargeError extends Error {
+  override readonly name = "StreamedAudioTooLargeError";
+  constructor(readonly maxBytes: number) {
+    super(`the streamed song passed the ${maxBytes}-byte cap; only its URL is kept`);
+  }
+}
 
 export type GenerateSongOptions = {
   /**
@@ -47,6 +58,8 @@ export type GenerateSongOptions = {
   signal?: AbortSignal | undefined;
   /** Budget for the DashScope call, retries included. */
   timeoutMs: number;
+  /** Logger for the call's lines (the interaction's child logger). */
+  log?: Logger | undefined;
 };
 
 /** `generateSong` was given an input that `checkSongInput` rejects; nothing was sent. */
@@ -114,6 +127,7 @@ async function generateNonStreaming(
   const answer = await deps.client.postJson(FUN_MUSIC_PATH, body, {
     timeoutMs: options.timeoutMs,
     signal: options.signal,
+    log: options.log,
     schema: funMusicAnswerSchema,
   });
   const output = answer.data.output;
@@ -152,8 +166,10 @@ async function generateStreaming(
   let requestId: string | undefined;
   let audioId: string | undefined;
   let final: FunMusicAnswer | undefined;
+  const maxAudioBytes = deps.maxAudioBytes ?? Number.POSITIVE_INFINITY;
+  let overCap = false;
 
-  for await (const event of deps.client.postSse(FUN_MUSIC_PATH, body, { timeoutMs: options.timeoutMs, signal: options.signal })) {
+  for await (const event of deps.client.postSse(FUN_MUSIC_PATH, body, { timeoutMs: options.timeoutMs, signal: options.signal, log: options.log })) {
     requestId ??= event.requestId;
     const id = event.id === undefined ? Number.NaN : Number(event.id);
     if (Number.isInteger(id)) {
@@ -168,9 +184,13 @@ async function generateStreaming(
     requestId = answer.request_id ?? requestId;
     audioId = answer.output.audio.id ?? audioId;
     const data = answer.output.audio.data;
-    if (data) {
+    if (data && !overCap) {
       const bytes = decoder.push(data);
-      if (bytes) {
+      if (bytes && audioBytes + bytes.length > maxAudioBytes) {
+        // Keep reading: the final event still brings the URL of the song we are paying for.
+        overCap = true;
+        chunks.length = 0;
+      } else if (bytes) {
         chunks.push(bytes);
         audioBytes += bytes.length;
         header.feed(bytes);
@@ -196,7 +216,11 @@ async function generateStreaming(
   const url = final.output.audio.url ?? undefined;
   let audio: Buffer;
   let audioError: unknown;
-  if (chunksMissing || audioBytes === 0) {
+  if (overCap) {
+    if (!url) throw malformed("the streamed song outgrew the byte cap and the final event has no URL", undefined, requestId);
+    audio = Buffer.alloc(0);
+    audioError = new StreamedAudioTooLargeError(maxAudioBytes);
+  } else if (chunksMissing || audioBytes === 0) {
     if (!url) throw malformed("streamed audio is incomplete and the final event has no URL", undefined, requestId);
     ({ audio, audioError } = await downloadPaidAudio(deps, url, options.signal));
   } else {

@@ -116,10 +116,9 @@ function isPresent(text: string | undefined): text is string {
 
 type FieldVerdict = { ok: true; mode: GenerationMode } | { ok: false; problem: LimitProblem };
 
-function checkLyrics(lyrics: string): FieldVerdict {
-  const m = measureText(lyrics);
+function checkLyricsAs(m: TextMeasure, language: "chinese" | "english"): FieldVerdict {
   const limits = SONG_LIMITS.lyrics;
-  if (m.language === "chinese") {
+  if (language === "chinese") {
     if (within(m.hanCharacters, limits.streaming.chinese)) return { ok: true, mode: "streaming" };
     if (within(m.hanCharacters, limits["non-streaming"].chinese)) return { ok: true, mode: "non-streaming" };
     return { ok: false, problem: problem("lyrics", "chinese-characters", limits["non-streaming"].chinese, m.hanCharacters) };
@@ -129,13 +128,33 @@ function checkLyrics(lyrics: string): FieldVerdict {
   return { ok: false, problem: problem("lyrics", "english-characters", limits["non-streaming"].english, m.characters) };
 }
 
-function checkPrompt(prompt: string): FieldVerdict {
-  const m = measureText(prompt);
+function checkPromptAs(m: TextMeasure, language: "chinese" | "english"): FieldVerdict {
   const limits = SONG_LIMITS.prompt;
-  const streamingCount = m.language === "chinese" ? m.hanCharacters : m.englishWords;
-  if (within(streamingCount, limits.streaming[m.language])) return { ok: true, mode: "streaming" };
+  const streamingCount = language === "chinese" ? m.hanCharacters : m.englishWords;
+  if (within(streamingCount, limits.streaming[language])) return { ok: true, mode: "streaming" };
   if (within(m.characters, limits["non-streaming"].any)) return { ok: true, mode: "non-streaming" };
   return { ok: false, problem: problem("prompt", "characters", limits["non-streaming"].any, m.characters) };
+}
+
+/**
+ * The seed doesn't say how the service tells Chinese text from English, so text that mixes both
+ * scripts must pass under either reading: it is accepted only if both readings accept it, and
+ * streamed only if both would stream. A refusal reports the reading `detectLanguage` picks when
+ * that one fails, else the other.
+ */
+/** `[verse]`, `[chorus]`… on their own lines are structure, not English words in the song. */
+function withoutSectionTags(text: string): string {
+  return text.replace(/^\s*\[[^\]\n]{1,40}\]\s*$/gm, "");
+}
+
+function checkUnderEveryReading(text: string, check: (m: TextMeasure, language: "chinese" | "english") => FieldVerdict): FieldVerdict {
+  const m = measureText(text);
+  const readings: Array<"chinese" | "english"> = [m.language];
+  if (m.hanCharacters > 0 && countLatinWords(withoutSectionTags(text)) > 0) readings.push(m.language === "chinese" ? "english" : "chinese");
+  const verdicts = readings.map((language) => check(m, language));
+  const refusal = verdicts.find((verdict) => !verdict.ok);
+  if (refusal) return refusal;
+  return { ok: true, mode: verdicts.every((verdict) => verdict.ok && verdict.mode === "streaming") ? "streaming" : "non-streaming" };
 }
 
 /** Reports the non-streaming limit: the widest one, so the one the user can most easily meet. */
@@ -154,7 +173,7 @@ export function checkSongInput(input: SongInput): SongInputCheck {
   const hasPrompt = isPresent(input.prompt);
   if (!hasLyrics && !hasPrompt) return { ok: false, problem: { field: "input", reason: "missing" } };
   const uses = hasLyrics ? "lyrics" : "prompt";
-  const verdict = hasLyrics ? checkLyrics(input.lyrics as string) : checkPrompt(input.prompt as string);
+  const verdict = hasLyrics ? checkUnderEveryReading(input.lyrics as string, checkLyricsAs) : checkUnderEveryReading(input.prompt as string, checkPromptAs);
   if (!verdict.ok) return { ok: false, problem: verdict.problem };
   return { ok: true, mode: verdict.mode, uses, promptIgnored: hasLyrics && hasPrompt };
 }

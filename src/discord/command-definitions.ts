@@ -1,7 +1,9 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from "discord.js";
+import { analyzeAudioCommandDefinition } from "./commands/analyze-audio.js";
+import { settingsCommandDefinition } from "./commands/settings.js";
 import { songCommandDefinition } from "./commands/song.js";
 
 /** Every command the bot registers, in one bulk overwrite (at startup and by `npm run register`). */
 export function allCommandDefinitions(): RESTPostAPIApplicationCommandsJSONBody[] {
-  return [songCommandDefinition];
+  return [songCommandDefinition, analyzeAudioCommandDefinition, settingsCommandDefinition];
 }

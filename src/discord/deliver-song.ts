@@ -13,6 +13,7 @@ import type { Logger } from "../log.js";
 import type { SongRecord } from "../songs/song-records.js";
 import { songResultButtons } from "./components/song-buttons.js";
 import type { LocalTranslate } from "./failure-text.js";
+import { isInteractionTokenGone, sendToChannel } from "./channel-fallback.js";
 import { discordLimits } from "./limits.js";
 import type { HandlerContext } from "./router.js";
 import { layoutSongMessages, songFileName } from "./song-layout.js";
@@ -96,62 +97,64 @@ function isPayloadTooLarge(error: unknown): boolean {
 /**
  * Posts the finished song as the reply: audio file, lyric embeds and buttons; lyrics that don't fit
  * one message continue in follow-ups. Once the song exists it is paid for, so every failure here
- * falls back to something that still gets the user their song (the link), never to silence.
+ * falls back to something that still gets the user their song, never to silence: the link
+ * instead of the file, and the channel instead of the reply once the interaction token is gone.
  */
 export async function deliverSong(
   interaction: RepliableInteraction,
   song: GeneratedSong,
   record: SongRecord,
-  services: { fitUnderBytes: FitUnderBytes },
+  file: SongFile,
   context: HandlerContext,
 ): Promise<void> {
   const { log, t } = context;
-  const limitBytes = interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes;
-  const file = await chooseSongFile(song, record.title, limitBytes, services.fitUnderBytes, log);
+  const limitBytes = attachmentLimitOf(interaction);
   const messages = songEmbeds(song, record, t, interaction.user.displayName);
   const components: APIActionRowComponent<APIButtonComponent>[] = [songResultButtons(record, t)];
+  const payload = (chosen: SongFile) => ({
+    content: deliveryNote(chosen, song, limitBytes, t),
+    embeds: messages[0] ?? [],
+    files: chosen.kind === "link-only" ? [] : [{ attachment: chosen.data, name: chosen.name }],
+    components,
+  });
 
-  const send = (chosen: SongFile) =>
-    interaction.editReply({
-      content: deliveryNote(chosen, song, limitBytes, t),
-      embeds: messages[0] ?? [],
-      files: chosen.kind === "link-only" ? [] : [{ attachment: chosen.data, name: chosen.name }],
-      components,
-      allowedMentions: noMentions,
-    });
-
+  let viaChannel = false;
   try {
-    await send(file);
+    await interaction.editReply({ ...payload(file), allowedMentions: noMentions });
     context.markReplyFinal();
   } catch (error) {
-    if (!song.url) throw error;
-    log.warn({ err: error, tooLarge: isPayloadTooLarge(error), requestId: song.requestId }, "posting the song failed; posting its link instead");
-    try {
-      if (file.kind === "link-only") throw error;
-      await send({ kind: "link-only" });
-      context.markReplyFinal();
-    } catch (secondError) {
-      log.error({ err: secondError, requestId: song.requestId }, "editing the reply failed; sending the song's link privately");
-      await interaction.followUp({
-        content: deliveryNote({ kind: "link-only" }, song, limitBytes, t),
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: noMentions,
-      });
-      return;
+    if (isInteractionTokenGone(error)) {
+      log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");
+      await sendToChannel(interaction, payload(file));
+      viaChannel = true;
+    } else {
+      if (!song.url) throw error;
+      log.warn({ err: error, tooLarge: isPayloadTooLarge(error), requestId: song.requestId }, "posting the song failed; posting its link instead");
+      try {
+        if (file.kind === "link-only") throw error;
+        await interaction.editReply({ ...payload({ kind: "link-only" }), allowedMentions: noMentions });
+        context.markReplyFinal();
+      } catch (secondError) {
+        log.error({ err: secondError, requestId: song.requestId }, "editing the reply failed; sending the song's link privately");
+        await interaction.followUp({ content: deliveryNote({ kind: "link-only" }, song, limitBytes, t), flags: MessageFlags.Ephemeral, allowedMentions: noMentions });
+        return;
+      }
     }
   }
-  log.info({ requestId: song.requestId, delivered: file.kind, bytes: file.kind === "link-only" ? 0 : file.data.length, messages: messages.length }, "song delivered");
+  log.info({ requestId: song.requestId, delivered: file.kind, viaChannel, bytes: file.kind === "link-only" ? 0 : file.data.length, messages: messages.length }, "song delivered");
 
   for (const embeds of messages.slice(1)) {
     try {
-      await interaction.followUp({ embeds, allowedMentions: noMentions });
+      if (viaChannel) await sendToChannel(interaction, { embeds });
+      else await interaction.followUp({ embeds, allowedMentions: noMentions });
     } catch (error) {
       // The song itself is already posted; a missing lyrics page must not turn into an apology for it.
       log.error({ err: error, requestId: song.requestId }, "posting a further lyrics page failed");
-      await interaction
-        .followUp({ content: t("error.unexpected", { reference: song.requestId ?? "lyrics" }), flags: MessageFlags.Ephemeral, allowedMentions: noMentions })
-        .catch(() => undefined);
       return;
     }
   }
+}
+
+export function attachmentLimitOf(interaction: RepliableInteraction): number {
+  return interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes;
 }

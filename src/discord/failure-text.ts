@@ -38,7 +38,11 @@ function describeDashScopeError(error: DashScopeError, t: LocalTranslate, refere
   if (code === "InvalidApiKey" || error.status === 401) return { text: t("dashscope.invalidApiKey"), level: "error" };
   if (code === "Arrearage" || billingStateCodes.has(code)) return { text: t("dashscope.arrearage"), level: "error" };
   if (code.includes("AccessDenied") || error.status === 403) return { text: t("dashscope.accessDenied"), level: "error" };
-  if (code.startsWith("Throttling") || error.status === 429) return { text: t("dashscope.throttled"), level: "warn" };
+  if (code.startsWith("Throttling") || error.status === 429) {
+    const seconds = error.retryAfterSeconds === undefined ? undefined : Math.ceil(error.retryAfterSeconds);
+    const wait = seconds === undefined || seconds >= 60 ? t("wait.aMinute") : t("wait.seconds", { seconds: Math.max(1, seconds) });
+    return { text: t("dashscope.throttled", { wait }), level: "warn" };
+  }
   if (code === "DataInspectionFailed" || code === "data_inspection_failed") return { text: t("dashscope.dataInspection"), level: "info" };
   if (code === "RequestTimeout" || code === "ResponseTimeout" || code === "InternalError.Timeout") return { text: t("dashscope.timeout"), level: "warn" };
   if (code === "NetworkError") return { text: t("dashscope.network"), level: "warn" };

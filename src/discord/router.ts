@@ -14,6 +14,7 @@ import {
 import { DashScopeError } from "../dashscope/errors.js";
 import { translate, type MessageKey } from "../i18n/index.js";
 import type { Logger } from "../log.js";
+import { isInteractionTokenGone, sendToChannel } from "./channel-fallback.js";
 import { parseCustomId, type CustomId } from "./components/custom-id.js";
 import { describeFailure, type LocalTranslate } from "./failure-text.js";
 
@@ -160,6 +161,12 @@ export async function sendFailure(interaction: RepliableInteraction, text: strin
       await interaction.followUp({ ...message, flags: MessageFlags.Ephemeral });
     }
   } catch (error) {
+    if (isInteractionTokenGone(error)) {
+      await sendToChannel(interaction, { content: text }).catch((channelError: unknown) =>
+        log.error({ err: channelError }, "could not tell the user about a failure, in the reply or the channel"),
+      );
+      return;
+    }
     log.error({ err: error }, "could not tell the user about a failure");
   }
 }

@@ -2,19 +2,20 @@ import { MessageFlags, type RepliableInteraction } from "discord.js";
 import type { GeneratedSong, SongInput, SongInputCheck, SongProgress } from "../dashscope/music-types.js";
 import { UserError } from "../errors.js";
 import type { JobQueue } from "../jobs/job-queue.js";
+import type { Logger } from "../log.js";
 import { newSongId, type SongRecord, type SongRecordStore } from "../songs/song-records.js";
-import type { FitUnderBytes } from "./deliver-song.js";
-import { deliverSong } from "./deliver-song.js";
+import { isInteractionTokenGone } from "./channel-fallback.js";
+import { attachmentLimitOf, chooseSongFile, deliverSong, type FitUnderBytes, type SongFile } from "./deliver-song.js";
 import { formatElapsed, startProgressReporter } from "./progress.js";
 import type { HandlerContext } from "./router.js";
-import { songTitle } from "./song-layout.js";
+import { songFileName, songTitle } from "./song-layout.js";
 
 /** What making a song needs from the rest of the bot; wired in main.ts. */
 export type SongServices = {
   checkSongInput: (input: SongInput) => SongInputCheck;
   generateSong: (
     input: SongInput,
-    options: { onProgress?: (progress: SongProgress) => void; signal?: AbortSignal; timeoutMs: number },
+    options: { onProgress?: (progress: SongProgress) => void; signal?: AbortSignal; timeoutMs: number; log?: Logger },
   ) => Promise<GeneratedSong>;
   fitUnderBytes: FitUnderBytes;
   songRecords: SongRecordStore;
@@ -66,14 +67,20 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
         return t("song.progress.generating", { elapsed });
     }
   };
+  let tokenGone = false;
   const progress = startProgressReporter({
     render,
-    edit: (text) => interaction.editReply({ content: text, allowedMentions: noMentions }),
+    edit: (text) => (tokenGone ? Promise.resolve() : interaction.editReply({ content: text, allowedMentions: noMentions })),
     intervalMs: services.progressIntervalMs,
-    onEditError: (error) => log.warn({ err: error }, "progress edit failed"),
+    onEditError: (error) => {
+      if (isInteractionTokenGone(error)) tokenGone = true;
+      log.warn({ err: error }, "progress edit failed");
+    },
   });
 
   let song: GeneratedSong;
+  let record: SongRecord;
+  let file: SongFile;
   try {
     log.info({ mode: check.mode, uses: check.uses, gender: input.gender, format: input.format, watermark: input.watermark }, "song requested");
     song = await services.queue.run(
@@ -82,6 +89,7 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
         phase = { name: "generating", audioSeconds: undefined };
         return services.generateSong(input, {
           timeoutMs: services.musicTimeoutMs,
+          log,
           onProgress: (update) => {
             phase = { name: "generating", audioSeconds: update.audioSeconds };
           },
@@ -90,37 +98,40 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
       { onQueued: (position) => (phase = { name: "queued", position }) },
     );
     phase = { name: "finishing" };
+    if (song.audioError !== undefined) {
+      log.warn({ err: song.audioError, requestId: song.requestId }, "the song's file could not be fetched; delivering its link");
+    }
+    log.info(
+      {
+        requestId: song.requestId,
+        billedSeconds: song.billedSeconds,
+        bytes: song.audio.length,
+        mode: song.mode,
+        generationMs: Date.now() - started,
+      },
+      "song generated",
+    );
+    const title = songTitle(input, song.lyrics, t("song.untitled"));
+    record = {
+      id: newSongId(),
+      requesterId: interaction.user.id,
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      input,
+      title,
+      resultLyrics: song.lyrics,
+      requestId: song.requestId,
+      audioUrl: song.url,
+      fileName: songFileName(title, song.format),
+      createdAt: new Date(),
+    };
+    await services.songRecords.save(record);
+    // Still under the progress message: re-encoding a long wav takes seconds.
+    file = await chooseSongFile(song, title, attachmentLimitOf(interaction), services.fitUnderBytes, log);
   } finally {
     await progress.stop();
   }
-
-  if (song.audioError !== undefined) {
-    log.warn({ err: song.audioError, requestId: song.requestId }, "the song's file could not be fetched; delivering its link");
-  }
-  log.info(
-    {
-      requestId: song.requestId,
-      billedSeconds: song.billedSeconds,
-      bytes: song.audio.length,
-      mode: song.mode,
-      generationMs: Date.now() - started,
-    },
-    "song generated",
-  );
-
-  const record: SongRecord = {
-    id: newSongId(),
-    requesterId: interaction.user.id,
-    guildId: interaction.guildId,
-    channelId: interaction.channelId,
-    input,
-    title: songTitle(input, song.lyrics),
-    resultLyrics: song.lyrics,
-    requestId: song.requestId,
-    createdAt: new Date(),
-  };
-  await services.songRecords.save(record);
-  await deliverSong(interaction, song, record, services, context);
+  await deliverSong(interaction, song, record, file, context);
   // Sent after delivery: Discord turns the first follow-up after a defer into the public reply itself.
   if (check.promptIgnored) {
     await interaction

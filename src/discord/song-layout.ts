@@ -1,6 +1,8 @@
-import { escapeMarkdown, type APIEmbed } from "discord.js";
+import type { APIEmbed } from "discord.js";
 import type { GeneratedSong, SongInput } from "../dashscope/music-types.js";
 import { discordLimits, ellipsize } from "./limits.js";
+import { escapeUserMarkdown } from "./markdown.js";
+import { packBlocks, splitBlock } from "./text-pages.js";
 
 /**
  * Turns a generated song into Discord messages: lyrics laid out by section, spread over as many
@@ -54,9 +56,9 @@ export function firstLyricLine(lyrics: string): string | undefined {
   return undefined;
 }
 
-export function songTitle(input: SongInput, resultLyrics: string | undefined): string {
+export function songTitle(input: SongInput, resultLyrics: string | undefined, untitled: string): string {
   const fromPrompt = input.lyrics ? undefined : input.prompt?.trim().split("\n")[0];
-  const title = fromPrompt || firstLyricLine(input.lyrics ?? "") || firstLyricLine(resultLyrics ?? "") || "Untitled song";
+  const title = fromPrompt || firstLyricLine(input.lyrics ?? "") || firstLyricLine(resultLyrics ?? "") || untitled;
   return ellipsize(title.replace(/\s+/g, " "), discordLimits.embedTitle);
 }
 
@@ -77,57 +79,11 @@ export function songFileName(title: string, format: string): string {
 
 /** Renders sections to markdown blocks, each at most `max` characters, split at line ends where possible. */
 export function renderLyricBlocks(sections: LyricSection[], max: number): string[] {
-  const blocks: string[] = [];
-  for (const section of sections) {
-    const heading = section.heading ? `**${escapeMarkdown(section.heading)}**` : undefined;
-    const lines = section.lines.map((line) => (line.trim() === "" ? "" : escapeMarkdown(line)));
-    let block = heading ?? "";
-    for (const line of lines) {
-      for (const piece of hardSplit(line, max)) {
-        const candidate = block === "" ? piece : `${block}\n${piece}`;
-        if (candidate.length <= max) {
-          block = candidate;
-        } else {
-          blocks.push(block);
-          block = piece;
-        }
-      }
-    }
-    if (block !== "") blocks.push(block);
-  }
-  return blocks;
-}
-
-function hardSplit(line: string, max: number): string[] {
-  if (line.length <= max) return [line];
-  const pieces: string[] = [];
-  let piece = "";
-  for (const char of line) {
-    if (piece.length + char.length > max) {
-      pieces.push(piece);
-      piece = "";
-    }
-    piece += char;
-  }
-  if (piece !== "") pieces.push(piece);
-  return pieces;
-}
-
-/** Packs blocks into description-sized chunks, keeping a blank line between sections. */
-export function packBlocks(blocks: string[], max: number): string[] {
-  const chunks: string[] = [];
-  let chunk = "";
-  for (const block of blocks) {
-    const candidate = chunk === "" ? block : `${chunk}\n\n${block}`;
-    if (candidate.length <= max) {
-      chunk = candidate;
-    } else {
-      if (chunk !== "") chunks.push(chunk);
-      chunk = block;
-    }
-  }
-  if (chunk !== "") chunks.push(chunk);
-  return chunks;
+  return sections.flatMap((section) => {
+    const heading = section.heading ? [`**${escapeUserMarkdown(section.heading)}**`] : [];
+    const lines = section.lines.map((line) => (line.trim() === "" ? "" : escapeUserMarkdown(line)));
+    return splitBlock([...heading, ...lines].join("\n"), max);
+  });
 }
 
 export function embedCharacterCount(embed: APIEmbed): number {
@@ -187,7 +143,7 @@ export function layoutSongMessages(song: Pick<GeneratedSong, "lyrics">, input: S
   ];
   if (text.durationValue) fields.push({ name: text.durationLabel, value: text.durationValue, inline: true });
   if (!input.lyrics && input.prompt) {
-    fields.push({ name: text.promptLabel, value: ellipsize(escapeMarkdown(input.prompt), discordLimits.embedFieldValue) });
+    fields.push({ name: text.promptLabel, value: ellipsize(escapeUserMarkdown(input.prompt), discordLimits.embedFieldValue) });
   }
 
   const first: APIEmbed = {

@@ -26,6 +26,7 @@ export const en = {
   "song.progress.streaming": (p: { elapsed: string; audioSeconds: number }) =>
     `🎼 Composing your song… ${p.elapsed} elapsed, ${p.audioSeconds} s of audio received so far.`,
   "song.progress.finishing": (p: { elapsed: string }) => `📦 Preparing the file… ${p.elapsed} elapsed.`,
+  "song.untitled": () => "Untitled song",
   "song.embed.vocal": () => "Vocal",
   "song.embed.format": () => "Format",
   "song.embed.duration": () => "Duration",
@@ -47,7 +48,8 @@ export const en = {
   "song.delivery.lost": () =>
     "The song was generated but could not be posted, and Fun-Music gave no download link for it. Please try again.",
   "song.button.regenerate": () => "Regenerate",
-  "song.button.switchVoice": (p: { to: string }) => `Switch to ${p.to} voice`,
+  "song.button.switchToMale": () => "Switch to male voice",
+  "song.button.switchToFemale": () => "Switch to female voice",
   "song.button.editLyrics": () => "Edit lyrics",
   "song.button.analyze": () => "Analyze",
   "song.modal.title": () => "Write a song",
@@ -62,6 +64,57 @@ export const en = {
   "song.busy": () => "You already have a song in progress. Wait for it to finish, then try again.",
   "song.shuttingDown": () => "The bot is restarting and can't take new songs right now. Try again in a minute.",
 
+  // Analyze audio
+  "analysis.noAudio": () => "That message has no voice message or audio file I can listen to.",
+  "analysis.tooLarge": (p: { sizeMb: string; maxMb: string }) =>
+    `That file is ${p.sizeMb} MB; I analyse files up to ${p.maxMb} MB.`,
+  "analysis.undecodable": (p: { name: string }) => `I couldn't decode \`${p.name}\` as audio. Is the file complete and in a common audio format?`,
+  "analysis.progress.preparing": (p: { elapsed: string }) => `🎧 Fetching and preparing the audio… ${p.elapsed}`,
+  "analysis.progress.listening": (p: { elapsed: string }) => `🎧 Listening… ${p.elapsed}`,
+  "analysis.progress.pieces": (p: { done: number; total: number; elapsed: string }) => `🎧 Listening… ${p.done} of ${p.total} parts done, ${p.elapsed}`,
+  "analysis.title.overview": (p: { name: string }) => `What I hear in ${p.name}`,
+  "analysis.title.transcribe": () => "Transcript",
+  "analysis.title.music": () => "The music",
+  "analysis.title.emotion": () => "Emotion",
+  "analysis.title.translate": (p: { language: string }) => `Translation into ${p.language}`,
+  "analysis.title.ask": (p: { question: string }) => `Q: ${p.question}`,
+  "analysis.section.Summary": () => "Summary",
+  "analysis.section.Transcript": () => "Transcript",
+  "analysis.section.Language": () => "Language",
+  "analysis.section.Speaker": () => "Speaker",
+  "analysis.section.Emotion": () => "Emotion",
+  "analysis.section.Sounds": () => "Sounds and environment",
+  "analysis.section.Music": () => "Music",
+  "analysis.note.split": (p: { pieces: number; duration: string }) => `The recording (${p.duration}) was longer than 30 s, so I listened to it in ${p.pieces} parts, marked with their time ranges.`,
+  "analysis.note.truncated": (p: { analysed: string; duration: string }) => `Only the first ${p.analysed} of ${p.duration} were analysed.`,
+  "analysis.note.failedParts": (p: { ranges: string }) => `These parts could not be analysed: ${p.ranges}.`,
+  "analysis.note.cutShort": () => "The answer reached the model's length limit and may end early.",
+  "analysis.note.otherFiles": (p: { count: number }) => `This message has ${p.count} more audio file(s): pick one below to analyse it.`,
+  "analysis.footer": (p: { page: number; pages: number; model: string }) => `Page ${p.page}/${p.pages} · ${p.model}`,
+  "analysis.button.transcribe": () => "Transcribe",
+  "analysis.button.music": () => "Describe the music",
+  "analysis.button.emotion": () => "Emotion",
+  "analysis.button.translate": (p: { language: string }) => `Translate to ${p.language}`,
+  "analysis.button.ask": () => "Ask a question",
+  "analysis.button.share": () => "Share in channel",
+  "analysis.button.previous": () => "Previous",
+  "analysis.button.next": () => "Next",
+  "analysis.select.placeholder": () => "Analyse another audio file from this message",
+  "analysis.modal.title": () => "Ask about this audio",
+  "analysis.modal.questionLabel": () => "Your question",
+  "analysis.modal.questionPlaceholder": () => "e.g. What instrument plays at the start?",
+  "analysis.gone": () => "This analysis has expired (or the bot restarted). Run **Analyze audio** on the message again.",
+  "analysis.notYours": () => "Only the person who asked for this analysis can use these buttons.",
+  "analysis.sharedBy": (p: { user: string }) => `Shared by ${p.user}`,
+  "analysis.shared": () => "Shared in the channel.",
+
+  // Server settings
+  "settings.saved.analysisVisibility": (p: { visibility: string }) => `Analyze audio replies are now ${p.visibility} by default in this server.`,
+  "settings.visibility.public": () => "public",
+  "settings.visibility.private": () => "private (only the person who asked sees them)",
+  "settings.needsManageServer": () => "Only members with the Manage Server permission can change these settings.",
+  "settings.guildOnly": () => "This command works only inside a server.",
+
   // DashScope failures, mapped by error code family
   "dashscope.invalidApiKey": () =>
     "The bot's DashScope API key was refused. A server admin needs to check `DASHSCOPE_API_KEY`.",
@@ -69,13 +122,15 @@ export const en = {
     "The bot's DashScope account has no access to this model (Fun-Music is an invitational preview in the Beijing region). A server admin needs to apply for access in the DashScope console.",
   "dashscope.arrearage": () =>
     "The bot's DashScope account is out of credit or overdue. A server admin needs to top it up in the Alibaba Cloud console.",
-  "dashscope.throttled": () => "DashScope is rate-limiting the bot right now. Wait a minute and try again.",
+  "dashscope.throttled": (p: { wait: string }) => `DashScope is rate-limiting the bot right now. Try again in ${p.wait}.`,
+  "wait.aMinute": () => "a minute",
+  "wait.seconds": (p: { seconds: number }) => `${p.seconds} seconds`,
   "dashscope.dataInspection": () =>
     "DashScope's content check refused this input. Rephrase the prompt or lyrics and try again.",
   "dashscope.invalidParameter": (p: { reference: string }) =>
     `DashScope refused the request as invalid. Try changing the lyrics or prompt; if it keeps happening, give a server admin this reference: \`${p.reference}\`.`,
   "dashscope.timeout": () =>
-    "DashScope took too long to answer. Nothing was delivered; try again, perhaps with shorter lyrics.",
+    "DashScope took too long to answer, so the bot stopped waiting. Try again, perhaps with shorter lyrics; if it keeps happening, tell a server admin.",
   "dashscope.network": () => "The bot could not reach DashScope. Try again in a moment.",
   "dashscope.unavailable": () => "DashScope had an internal problem. Try again in a few minutes.",
   "dashscope.malformed": () => "DashScope sent an answer the bot could not read. Try again; if it keeps happening, tell a server admin.",

@@ -15,6 +15,9 @@ export type SongRecord = {
   /** Lyrics as Fun-Music returned them (the model writes them when only a prompt was given). */
   resultLyrics: string | undefined;
   requestId: string | undefined;
+  /** DashScope's URL of the song (valid 24 h), for analysing a song that was posted as a link only. */
+  audioUrl: string | undefined;
+  fileName: string;
   createdAt: Date;
 };
 

@@ -23,6 +23,7 @@ export async function startSandbox(options: {
   discord?: Parameters<typeof startFakeDiscord>[0];
   dashscope?: Parameters<typeof startFakeDashScope>[0];
   env?: Record<string, string>;
+  progressIntervalMs?: number;
   echoLogs?: boolean;
 } = {}): Promise<Sandbox> {
   const discord = await startFakeDiscord(options.discord);
@@ -36,11 +37,12 @@ export async function startSandbox(options: {
     DISCORD_API_URL: discord.restUrl,
     DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
     DEV_GUILD_ID: guildId,
-    PROGRESS_INTERVAL_SECONDS: "0.2",
     LOG_LEVEL: "debug",
     ...options.env,
   });
   if (!parsed.ok) throw new Error(`sandbox config invalid: ${parsed.problems.join("; ")}`);
+  // Faster than any operator may set, so tests see several progress edits in a short song.
+  const config = { ...parsed.config, progressIntervalMs: options.progressIntervalMs ?? 200 };
 
   const logLines: string[] = [];
   const destination = new Writable({
@@ -51,11 +53,11 @@ export async function startSandbox(options: {
       callback();
     },
   });
-  const logger = createLogger({ level: parsed.config.logLevel, secrets: [parsed.config.discordToken, parsed.config.dashscopeApiKey], destination });
+  const logger = createLogger({ level: config.logLevel, secrets: [config.discordToken, config.dashscopeApiKey], destination });
 
   let bot: RunningBot;
   try {
-    bot = await startBot(parsed.config, logger);
+    bot = await startBot(config, logger);
   } catch (error) {
     await Promise.allSettled([discord.close(), dashscope.close()]);
     throw error;

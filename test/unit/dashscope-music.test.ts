@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createBase64ChunkDecoder } from "../../src/dashscope/base64-chunks.js";
 import { createDashScopeClient } from "../../src/dashscope/client.js";
 import { DashScopeError } from "../../src/dashscope/errors.js";
-import { FUN_MUSIC_PATH, generateSong, SongInputRejectedError, type FunMusicDeps } from "../../src/dashscope/music.js";
+import { FUN_MUSIC_PATH, generateSong, SongInputRejectedError, StreamedAudioTooLargeError, type FunMusicDeps } from "../../src/dashscope/music.js";
 import type { SongInput, SongProgress } from "../../src/dashscope/music-types.js";
 import { funMusicAnswerSchema } from "../../src/dashscope/music-response.js";
 
@@ -183,6 +183,17 @@ describe("generateSong, streaming", () => {
     expect(progress.map((p) => p.audioBytes)).toEqual([96_015, 192_030, file.length]);
     expect(progress.at(-1)?.audioSeconds).toBeCloseTo(1.5, 6);
     expect(progress.every((p) => p.audioSeconds !== undefined)).toBe(true);
+  });
+
+  it("stops buffering a stream that outgrows the byte cap, yet keeps the paid song's URL", async () => {
+    const file = wavFile(1.5);
+    const server = await serve(sse(songFrames(file)));
+    const d = { ...deps(server.baseUrl), maxAudioBytes: 100_000 };
+    const song = await generateSong(d, streamingInput, { timeoutMs: 5000 });
+    expect(song.audio).toHaveLength(0);
+    expect(song.audioError).toBeInstanceOf(StreamedAudioTooLargeError);
+    expect(song).toMatchObject({ url: OSS_URL, billedSeconds: 200, mode: "streaming" });
+    expect(d.downloads).toEqual([]);
   });
 
   it("sends only the lyrics, with the SSE header, gender, format and watermark", async () => {

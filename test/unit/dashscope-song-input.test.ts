@@ -74,6 +74,15 @@ describe("checkSongInput", () => {
       expect(checkSongInput({ ...base, lyrics: chinese(n) })).toEqual(expected);
     });
 
+    it("accepts mixed-script text only if both the Chinese and the English reading accept it, and streams only if both would", () => {
+      const englishStreaming = Array.from({ length: 22 }, () => "one two three four five six seven eight nine ten").join("\n");
+      // 220 English words and one city name: streaming as English, but 2 Han characters as Chinese.
+      expect(checkSongInput({ ...base, lyrics: `${englishStreaming}\n北京` })).toMatchObject({ ok: false, problem: { unit: "chinese-characters", actual: 2 } });
+      // 350 Han characters plus an English line: Chinese streaming, English non-streaming → non-streaming.
+      expect(checkSongInput({ ...base, lyrics: `${chinese(350)}\nhello world` })).toMatchObject({ ok: true, mode: "non-streaming" });
+      expect(checkSongInput({ ...base, prompt: `${chinese(6)} lofi` })).toMatchObject({ ok: true, mode: "non-streaming" });
+    });
+
     it("does not count section tags: they are not Han characters", () => {
       expect(checkSongInput({ ...base, lyrics: `[verse]\n${chinese(4)}\n[chorus]` })).toMatchObject({ ok: false, problem: { actual: 4 } });
       expect(checkSongInput({ ...base, lyrics: `[verse]\n${chinese(350)}\n[outro]` })).toMatchObject({ ok: true, mode: "streaming" });

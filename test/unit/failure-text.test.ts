@@ -19,7 +19,7 @@ describe("what users read when something fails", () => {
     ["CommodityNotPurchased", 429, /out of credit/],
     ["ModelUnavailable", 503, /internal problem/],
     ["ResponseTimeout", 500, /took too long/],
-    ["Throttling", 429, /rate-limiting/],
+    ["Throttling", 429, /rate-limiting.*a minute/],
     ["Throttling.RateQuota", 429, /rate-limiting/],
     ["Throttling.AllocationQuota", 429, /rate-limiting/],
     ["DataInspectionFailed", 400, /content check refused/],
@@ -53,5 +53,10 @@ describe("what users read when something fails", () => {
     expect(level).toBe("error");
     expect(text).toContain("deadbeef");
     expect(text).not.toContain("Cannot read");
+  });
+
+  it("tells a throttled user how long DashScope asked to wait", () => {
+    const error = new DashScopeError({ code: "Throttling.RateQuota", status: 429, message: "x", endpoint: "/e", retryAfterSeconds: 12.2 });
+    expect(describeFailure(error, t, "r").text).toMatch(/Try again in 13 seconds/);
   });
 });

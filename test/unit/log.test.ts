@@ -37,4 +37,13 @@ describe("logs never hold secrets", () => {
     const scrubbed = scrubSecrets("PATCH /api/v10/webhooks/123456789012345678/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu/messages/@original", []);
     expect(scrubbed).toBe("PATCH /api/v10/webhooks/123456789012345678/[redacted]/messages/@original");
   });
+
+  it("leaves the uploaded file out of a logged Discord error, keeping its code and status", () => {
+    const { logger, lines } = memoryLogger([]);
+    const error = Object.assign(new Error("Request entity too large"), { code: 40005, status: 413, requestBody: { files: [{ name: "song.mp3", data: Buffer.alloc(200_000, 7) }], json: {} } });
+    logger.error({ err: error }, "posting the song failed");
+    const line = lines.join("");
+    expect(line.length).toBeLessThan(5_000);
+    expect(JSON.parse(line).err).toMatchObject({ code: 40005, status: 413, message: "Request entity too large" });
+  });
 });

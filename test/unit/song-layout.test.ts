@@ -50,8 +50,8 @@ describe("lyric sections", () => {
 
 describe("song title and file name", () => {
   it("titles a prompt song by its prompt and a lyrics song by its first sung line", () => {
-    expect(songTitle({ prompt: "Summer folk", gender: "female", format: "mp3", watermark: false }, seedLyrics)).toBe("Summer folk");
-    expect(songTitle({ lyrics: seedLyrics, gender: "female", format: "mp3", watermark: false }, undefined)).toBe(
+    expect(songTitle({ prompt: "Summer folk", gender: "female", format: "mp3", watermark: false }, seedLyrics, "Untitled")).toBe("Summer folk");
+    expect(songTitle({ lyrics: seedLyrics, gender: "female", format: "mp3", watermark: false }, undefined, "Untitled")).toBe(
       "Morning sunlight slips through the curtain,",
     );
   });
@@ -77,9 +77,15 @@ describe("song messages", () => {
     expect(embed?.fields?.map((f) => f.name)).toEqual(["Vocal", "Format", "Duration"]);
   });
 
-  it("escapes markdown typed in lyrics so it shows as written", () => {
-    const messages = layoutSongMessages({ lyrics: "[verse]\n*not bold* __not underlined__" }, input, "t", text);
-    expect(messages[0]?.[0]?.description).toContain("\\*not bold\\*");
+  it("escapes markdown typed in lyrics so it shows as written, links, headings, lists and quotes included", () => {
+    const lyrics = "[verse]\n*not bold* __not underlined__\n# SHOUTING\n- bullet\n1. numbered\n[free nitro](https://evil.example/x)\n> quoted";
+    const description = layoutSongMessages({ lyrics }, input, "t", text)[0]?.[0]?.description ?? "";
+    expect(description).toContain("\\*not bold\\*");
+    expect(description).toContain("\\# SHOUTING");
+    expect(description).toContain("\\- bullet");
+    expect(description).toContain("1\\. numbered");
+    expect(description).toContain("\\[free nitro](");
+    expect(description).toContain("\\> quoted");
   });
 
   it("spreads very long lyrics over several embeds and messages without losing a line", () => {

@@ -21,7 +21,8 @@ export const songCommandDefinition = {
       type: ApplicationCommandOptionType.String,
       name: "prompt",
       description: "Describe the song: genre, mood, instruments, theme",
-      max_length: 6000,
+      // Fun-Music's own limit, so Discord stops the user typing more.
+      max_length: 2000,
     },
     {
       type: ApplicationCommandOptionType.String,

@@ -15,10 +15,20 @@ const flag = z.enum(["0", "1"]).transform((value) => value === "1");
 export const songActions = ["regen", "voice", "edit", "analyze"] as const;
 export type SongAction = (typeof songActions)[number];
 
+export const analysisActions = ["transcribe", "music", "emotion", "translate", "ask"] as const;
+export type AnalysisAction = (typeof analysisActions)[number];
+
 export type CustomId =
   | { kind: "song-action"; action: SongAction; songId: string }
   | { kind: "song-new-modal"; gender: "female" | "male"; format: "mp3" | "wav"; watermark: boolean }
-  | { kind: "song-edit-modal"; songId: string };
+  | { kind: "song-edit-modal"; songId: string }
+  | { kind: "analysis-action"; action: AnalysisAction; conversationId: string }
+  | { kind: "analysis-page"; conversationId: string; answer: number; page: number }
+  | { kind: "analysis-share"; conversationId: string; answer: number }
+  | { kind: "analysis-pick"; conversationId: string }
+  | { kind: "analysis-ask-modal"; conversationId: string };
+
+const smallIndex = z.string().regex(/^\d{1,3}$/).transform(Number);
 
 const schemas = {
   song: z.tuple([z.enum(songActions), songId]).transform(([action, id]): CustomId => ({ kind: "song-action", action, songId: id })),
@@ -26,6 +36,13 @@ const schemas = {
     .tuple([gender, format, flag])
     .transform(([g, f, w]): CustomId => ({ kind: "song-new-modal", gender: g, format: f, watermark: w })),
   songedit: z.tuple([songId]).transform(([id]): CustomId => ({ kind: "song-edit-modal", songId: id })),
+  an: z.tuple([z.enum(analysisActions), songId]).transform(([action, id]): CustomId => ({ kind: "analysis-action", action, conversationId: id })),
+  anpg: z
+    .tuple([songId, smallIndex, smallIndex])
+    .transform(([id, answer, page]): CustomId => ({ kind: "analysis-page", conversationId: id, answer, page })),
+  anshare: z.tuple([songId, smallIndex]).transform(([id, answer]): CustomId => ({ kind: "analysis-share", conversationId: id, answer })),
+  anpick: z.tuple([songId]).transform(([id]): CustomId => ({ kind: "analysis-pick", conversationId: id })),
+  anask: z.tuple([songId]).transform(([id]): CustomId => ({ kind: "analysis-ask-modal", conversationId: id })),
 } as const;
 
 export function encodeCustomId(id: CustomId): string {
@@ -39,6 +56,21 @@ export function encodeCustomId(id: CustomId): string {
       break;
     case "song-edit-modal":
       encoded = `songedit:${id.songId}`;
+      break;
+    case "analysis-action":
+      encoded = `an:${id.action}:${id.conversationId}`;
+      break;
+    case "analysis-page":
+      encoded = `anpg:${id.conversationId}:${id.answer}:${id.page}`;
+      break;
+    case "analysis-share":
+      encoded = `anshare:${id.conversationId}:${id.answer}`;
+      break;
+    case "analysis-pick":
+      encoded = `anpick:${id.conversationId}`;
+      break;
+    case "analysis-ask-modal":
+      encoded = `anask:${id.conversationId}`;
       break;
   }
   if (encoded.length > discordLimits.customId) throw new Error(`custom id too long: ${encoded.length}`);

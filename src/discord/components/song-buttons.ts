@@ -7,7 +7,10 @@ import {
   type ButtonInteraction,
   type ModalSubmitInteraction,
 } from "discord.js";
+import type { AudioSource } from "../../analysis/sources.js";
 import { UserError } from "../../errors.js";
+import { startAnalysis, type AnalysisServices } from "../analysis-flow.js";
+import { audioSourcesOfMessage } from "../commands/analyze-audio.js";
 import type { SongRecord, SongRecordStore } from "../../songs/song-records.js";
 import type { LocalTranslate } from "../failure-text.js";
 import { ellipsize, discordLimits } from "../limits.js";
@@ -27,13 +30,13 @@ function button(customId: CustomId, label: string, emoji: string): APIButtonComp
 }
 
 export function songResultButtons(record: SongRecord, t: LocalTranslate): APIActionRowComponent<APIButtonComponent> {
-  const otherVoice = record.input.gender === "female" ? t("song.vocal.male") : t("song.vocal.female");
   return {
     type: ComponentType.ActionRow,
     components: [
       button({ kind: "song-action", action: "regen", songId: record.id }, t("song.button.regenerate"), "🔁"),
-      button({ kind: "song-action", action: "voice", songId: record.id }, t("song.button.switchVoice", { to: otherVoice.toLowerCase() }), "🎙️"),
+      button({ kind: "song-action", action: "voice", songId: record.id }, t(record.input.gender === "female" ? "song.button.switchToMale" : "song.button.switchToFemale"), "🎙️"),
       button({ kind: "song-action", action: "edit", songId: record.id }, t("song.button.editLyrics"), "✏️"),
+      button({ kind: "song-action", action: "analyze", songId: record.id }, t("song.button.analyze"), "🎧"),
     ],
   };
 }
@@ -51,12 +54,29 @@ export async function songRecordForActor(
   return record;
 }
 
+/**
+ * The song's audio as an analysis source: the posted file, or DashScope's link when the song
+ * was too large to post.
+ */
+export function songAudioSources(interaction: ButtonInteraction, record: SongRecord | undefined): AudioSource[] {
+  const posted = audioSourcesOfMessage(interaction.message);
+  if (posted.length > 0) return posted;
+  if (!record?.audioUrl) return [];
+  return [{ name: record.fileName, url: record.audioUrl, contentType: null, sizeBytes: 0, durationSeconds: null, isVoiceMessage: false }];
+}
+
 export async function handleSongButton(
   interaction: ButtonInteraction,
   id: Extract<CustomId, { kind: "song-action" }>,
-  services: SongServices,
+  services: SongServices & { analysis: AnalysisServices },
   context: HandlerContext,
 ): Promise<void> {
+  if (id.action === "analyze") {
+    // Anyone can right-click Analyze audio on the posted song, so the button is open to all as well.
+    const sources = songAudioSources(interaction, await services.songRecords.get(id.songId));
+    if (sources.length === 0) throw new UserError("song.record.gone");
+    return startAnalysis(interaction, sources, services.analysis, context);
+  }
   const record = await songRecordForActor(interaction, id.songId, services.songRecords);
   switch (id.action) {
     case "regen":
@@ -65,7 +85,5 @@ export async function handleSongButton(
       return makeSong(interaction, { ...record.input, gender: record.input.gender === "female" ? "male" : "female" }, services, context);
     case "edit":
       return interaction.showModal(editLyricsModal(record, context.t));
-    case "analyze":
-      throw new UserError("error.unknownInteraction");
   }
 }

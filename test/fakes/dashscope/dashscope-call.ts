@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeStream, dashScopeError, errorBody, scriptedError, type ApiError } from "./errors.js";
 import { ANSWER_FAULTS, type Fault, type FaultQueue, type MalformedVariant } from "./faults.js";
@@ -9,11 +9,12 @@ import { createSseSequence } from "./sse-writer.js";
 /**
  * What every DashScope HTTP call has in common, whatever the model behind it: the API key, the
  * JSON body, SSE or not, the request id, the gateway's headers, the error shapes, pacing and the
- * scripted faults. An endpoint (music today, Qwen-Audio later) only validates its body and says
- * what to answer; see `DashScopeEndpoint`.
+ * scripted faults. An endpoint (Fun-Music, Qwen-Audio, the temporary-storage getPolicy) only
+ * validates its input and says what to answer; see `DashScopeEndpoint`.
  *
  * Order of checks, gateway first: API key → path → body size → method → Content-Type → JSON →
- * the endpoint's own validation. Unknown paths under /api/v1 get 404 NotFound "Request path not found." after the key
+ * the endpoint's own validation. GET endpoints (getPolicy) skip the Content-Type and JSON steps and
+ * never stream. Unknown paths under /api/v1 get 404 NotFound "Request path not found." after the key
  * check (the Qwen Cloud error page lists exactly that message for a wrong Fun-Music path).
  *
  * Headers follow live captures of DashScope answers (dashscope4j and Spring AI logs): `x-request-id`
@@ -39,16 +40,38 @@ export type PreparedCall =
       answer(): Promise<EndpointAnswer>;
     };
 
+/** What `prepare` gets to look at. */
+export type EndpointCall = {
+  /** The parsed JSON body; undefined for GET endpoints. */
+  body: unknown;
+  streaming: boolean;
+  requestId: string;
+  /** Request headers as Node received them (lower-case names), e.g. `x-dashscope-ossresourceresolve`. */
+  headers: IncomingHttpHeaders;
+  /** The query string. */
+  query: URLSearchParams;
+  /** Aborted when the client goes away or the fake closes; for work done in `answer`. */
+  signal: AbortSignal;
+};
+
 export type DashScopeEndpoint = {
   /** Path under the base URL, e.g. `/services/audio/music/generation`. */
   path: string;
+  /** The one method the endpoint answers; default "POST". GET endpoints read no body and never stream. */
+  method?: "POST" | "GET";
   /**
    * Request media types the endpoint accepts; default `["application/json"]` (the Fun-Music seed).
    * The Qwen-Audio seed also allows `text/event-stream` as a request Content-Type.
    */
   contentTypes?: readonly string[];
-  /** Validates the body synchronously; the slow part goes in `answer`. */
-  prepare(call: { body: unknown; streaming: boolean; requestId: string }): PreparedCall;
+  /**
+   * Whether a `text/event-stream` request Content-Type by itself turns SSE on, besides
+   * `X-DashScope-SSE: enable` and `Accept: text/event-stream` (the Qwen-Audio seed: "Content-Type …
+   * application/json 或者text/event-stream(开启 SSE 响应)").
+   */
+  sseByContentType?: boolean;
+  /** Validates the input synchronously; the slow part goes in `answer`. */
+  prepare(call: EndpointCall): PreparedCall;
 };
 
 /**
@@ -81,10 +104,16 @@ export type CallContext = {
 const JSON_TYPE = "application/json";
 const SSE_TYPE = "text/event-stream;charset=UTF-8";
 
-function wantsSse(req: IncomingMessage): boolean {
+function requestMediaType(req: IncomingMessage): string {
+  return String(req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+}
+
+function wantsSse(req: IncomingMessage, endpoint: DashScopeEndpoint | undefined): boolean {
+  if (endpoint?.method === "GET") return false;
   const flag = String(req.headers["x-dashscope-sse"] ?? "").toLowerCase();
   const accept = String(req.headers.accept ?? "").toLowerCase();
-  return flag === "enable" || accept.includes("text/event-stream");
+  const byContentType = endpoint?.sseByContentType === true && requestMediaType(req) === "text/event-stream";
+  return flag === "enable" || accept.includes("text/event-stream") || byContentType;
 }
 
 function gatewayHeaders(requestId: string, receivedAt: number): Record<string, string> {
@@ -137,10 +166,12 @@ function checkGateway(ctx: CallContext, endpoint: DashScopeEndpoint | undefined)
   if (key !== ctx.apiKey) return dashScopeError("InvalidApiKey");
   if (endpoint === undefined) return dashScopeError("NotFound");
   if (ctx.bodyTooLarge) return dashScopeError("BadRequest.TooLarge");
-  if (req.method !== "POST") {
+  const method = endpoint.method ?? "POST";
+  if (req.method !== method) {
     return beforeStream(dashScopeError("InvalidParameter", `Request method '${req.method ?? ""}' is not supported.`));
   }
-  const mediaType = String(req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  if (method === "GET") return undefined;
+  const mediaType = requestMediaType(req);
   const accepted = endpoint.contentTypes ?? [JSON_TYPE];
   if (!accepted.includes(mediaType)) {
     // The wording is not published; the seed requires application/json, so anything else is refused.
@@ -160,7 +191,7 @@ function parseBody(raw: string): { ok: true; body: unknown } | { ok: false } {
 /** Handles one call to a DashScope path under /api/v1; `endpoint` is undefined for unknown paths. */
 export async function handleDashScopeCall(ctx: CallContext, endpoint: DashScopeEndpoint | undefined): Promise<void> {
   const { req, record, faults, signal } = ctx;
-  const sse = wantsSse(req);
+  const sse = wantsSse(req, endpoint);
   record.sse = sse;
   record.requestId = newRequestId();
 
@@ -190,12 +221,19 @@ export async function handleDashScopeCall(ctx: CallContext, endpoint: DashScopeE
     sendError(ctx, refused ?? dashScopeError("NotFound"), sse);
     return;
   }
-  const parsed = parseBody(record.rawBody);
+  const parsed = endpoint.method === "GET" ? ({ ok: true, body: undefined } as const) : parseBody(record.rawBody);
   if (!parsed.ok) {
     sendError(ctx, beforeStream(dashScopeError("InvalidParameter", "Required body invalid, check the request body format.")), sse);
     return;
   }
-  const prepared = endpoint.prepare({ body: parsed.body, streaming: sse, requestId: record.requestId });
+  const prepared = endpoint.prepare({
+    body: parsed.body,
+    streaming: sse,
+    requestId: record.requestId,
+    headers: req.headers,
+    query: new URLSearchParams(record.query),
+    signal,
+  });
   if (!prepared.ok) {
     sendError(ctx, prepared.error, sse);
     return;
@@ -237,8 +275,14 @@ function malform(payload: unknown, variant: MalformedVariant): string {
     case "html":
       return text.slice(0, Math.floor(text.length / 2));
     case "missing-output": {
-      const { output: _dropped, ...rest } = payload as Record<string, unknown>;
+      // `output` for model calls; getPolicy keeps its answer under `data`.
+      const { output: _dropped, data: _droppedData, ...rest } = payload as Record<string, unknown>;
       return JSON.stringify(rest);
+    }
+    case "missing-content": {
+      const copy = structuredClone(payload) as { output?: { choices?: Array<{ message?: { content?: unknown } }> } };
+      for (const choice of copy.output?.choices ?? []) delete choice.message?.content;
+      return JSON.stringify(copy);
     }
     case "missing-url": {
       const copy = structuredClone(payload) as { output?: { audio?: { url?: unknown } } };

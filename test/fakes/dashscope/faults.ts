@@ -6,8 +6,9 @@
  * - `path` (optional) targets a path: it matches a request whose path equals it, equals
  *   `/api/v1` + it, or starts with it + `/`. So `"/services/audio/music/generation"` targets the
  *   music endpoint and `"/results"` targets result downloads. Without `path` a fault matches any
- *   DashScope API call (under `/api/v1`) but never a result download, so a test that generates a
- *   song and then downloads it does not lose its fault to the download.
+ *   DashScope API call (under `/api/v1`, getPolicy included) but never a result download or an
+ *   upload to the temporary storage's OSS host, so a test that generates a song and then downloads
+ *   it does not lose its fault to the download. Aim at uploads with `path: "/oss-upload"`.
  * - `sse-error-mid-stream` only matches SSE calls; every other kind matches SSE and plain calls.
  * - Faults that change a successful answer (`malformed`, `reset-mid-stream`, `sse-error-mid-stream`)
  *   only apply to a call that passes validation: an invalid call gets its validation error and leaves
@@ -20,23 +21,26 @@
  *   AccessDenied…, unknown codes) or HTTP 200 for codes the model service raises inside the stream
  *   (InvalidParameter, DataInspectionFailed, Throttling…, InternalError…); `httpStatus` overrides
  *   that HTTP status (see `ApiError.inStream` in errors.ts). `retryAfterSeconds` adds a
- *   `Retry-After` header. On a download: an OSS-style XML error with that status and code.
+ *   `Retry-After` header. On a download or an upload: an OSS-style XML error with that status and code.
  * - `delay`: waits `ms` before anything is sent, then answers normally.
  * - `stall`: reads the request and never answers, until the client gives up or the fake closes.
  * - `reset`: destroys the socket after the request arrives, with no response at all.
  * - `reset-mid-stream`: SSE: sends `afterEvents` result events, then destroys the socket.
  *   Plain call or download: sends the headers and half of the body, then destroys the socket.
+ *   Upload: stores the object, sends the headers, then destroys the socket before the body.
  * - `malformed`: a 200 that is not the documented shape (`variant`, default `truncated-json`):
  *   `truncated-json` cuts the JSON (for SSE, the final event's data) in half; `missing-output` drops
- *   `output`; `missing-url` drops `output.audio.url`; `html` answers `text/html` like a confused
- *   proxy. On a download: 200 with HTML bytes under the audio Content-Type.
+ *   `output` (getPolicy: `data`); `missing-url` drops `output.audio.url` (Fun-Music);
+ *   `missing-content` drops `output.choices[].message.content` (Qwen-Audio); `html` answers
+ *   `text/html` like a confused proxy. On a download: 200 with HTML bytes under the audio
+ *   Content-Type; on an upload (`path: "/oss-upload"`): 200 with an HTML body.
  * - `sse-error-mid-stream`: sends `afterEvents` result events (HTTP 200 already), then an
  *   `event:error` frame with `:HTTP_STATUS/<status>` and `{request_id, code, message}`, and ends.
  *
  * `afterEvents` is clamped so the fault lands before the final event: a stream never completes.
  */
 
-export type MalformedVariant = "truncated-json" | "missing-output" | "missing-url" | "html";
+export type MalformedVariant = "truncated-json" | "missing-output" | "missing-url" | "missing-content" | "html";
 
 type Targeted = { path?: string };
 

@@ -12,24 +12,31 @@
  * ```
  *
  * Layout: server.ts (lifecycle, routing, record) → dashscope-call.ts (what every DashScope call
- * shares: key, JSON, SSE, errors, faults, pacing) → music-endpoint.ts (Fun-Music) with
- * music-request.ts (validation), text-limits.ts (counting), lyrics-writer.ts, audio-maker.ts,
- * results.ts (OSS-style result URLs).
+ * shares: key, JSON, SSE, errors, faults, pacing) → the endpoints:
+ * - music-endpoint.ts (Fun-Music) with music-request.ts (validation), text-limits.ts (counting),
+ *   lyrics-writer.ts, audio-maker.ts, results.ts (OSS-style result URLs);
+ * - qwen-audio-endpoint.ts (Qwen-Audio) with qwen-audio-request.ts (validation, models),
+ *   media-source.ts (fetching http(s)/oss:///data: audio), audio-probe.ts (ffprobe), audio-tokens.ts
+ *   (counting), qwen-audio-answer.ts (the deterministic "model");
+ * - temporary-storage.ts (getPolicy + the OSS PostObject upload host) with multipart.ts.
  *
- * Adding an endpoint (Qwen-Audio: POST /services/aigc/multimodal-generation/generation): write
- * `qwen-audio-endpoint.ts` exporting a `DashScopeEndpoint` — `path`; `contentTypes` (that seed also
- * allows a `text/event-stream` request Content-Type, which by itself turns SSE on: teach
- * `wantsSse` in dashscope-call.ts that rule for that endpoint); `prepare`, which validates
- * `input.messages` / `parameters` and returns the error or `{ durationMs, answer }`, where
- * `answer` may fetch the audio URL and throw `EndpointFailure` for a DashScope error — then
- * `register(...)` it in server.ts. Key checks, request ids, headers, SSE framing, pacing, error
- * delivery and every fault come for free.
+ * Adding an endpoint: write a `DashScopeEndpoint` — `path`; `method` (GET endpoints read no body);
+ * `contentTypes`; `sseByContentType`; `prepare`, which validates the input and returns the error or
+ * `{ durationMs, answer }`, where `answer` may do slow work and throw `EndpointFailure` for a
+ * DashScope error — then `register(...)` it in server.ts. Key checks, request ids, headers, SSE
+ * framing, pacing, error delivery and every fault come for free.
  */
 
 export { startFakeDashScope, DEFAULT_API_KEY, type FakeDashScope, type FakeDashScopeOptions } from "./server.js";
+export { QWEN_AUDIO_PATH, AUDIO_SECONDS_HEARD, type OverlongAudio, type SseContentStyle } from "./qwen-audio-endpoint.js";
+export { QWEN_AUDIO_MODELS, ALGO_INVALID_PARAMETER, type QwenAudioModel, type QwenAudioModelSpec } from "./qwen-audio-request.js";
+export { MEDIA_MESSAGES, MAX_AUDIO_BYTES } from "./media-source.js";
+export { AUDIO_TOKENS_PER_SECOND, audioTokens, countTextTokens, tokenizeText } from "./audio-tokens.js";
+export { SECTION_HEADINGS, LONG_ANSWER_TOKENS, type SectionHeading } from "./qwen-audio-answer.js";
+export { UPLOAD_PATH, UPLOAD_BUCKET, type UploadedObject } from "./temporary-storage.js";
 export type { Fault, FaultKind, MalformedVariant } from "./faults.js";
 export type { RecordedRequest } from "./request-record.js";
-export { EndpointFailure, type DashScopeEndpoint, type EndpointAnswer, type PreparedCall } from "./dashscope-call.js";
+export { EndpointFailure, type DashScopeEndpoint, type EndpointAnswer, type EndpointCall, type PreparedCall } from "./dashscope-call.js";
 export { DASHSCOPE_ERRORS, FUN_MUSIC_MESSAGES, type ApiError, type KnownErrorCode } from "./errors.js";
 export {
   classifyScript,

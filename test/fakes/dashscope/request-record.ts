@@ -29,6 +29,14 @@ export type RecordedRequest = {
   receivedAt: number;
   /** True once the response ended normally; false while open or after a reset or stall. */
   completed: boolean;
+  /**
+   * Uploads to the temporary storage's OSS host only (their body is binary, so `rawBody` is ""):
+   * the text fields read before `file`, and the file part's name, type and size.
+   */
+  form?: {
+    fields: Record<string, string>;
+    file: { filename: string | undefined; contentType: string | undefined; size: number } | undefined;
+  };
 };
 
 export function newRecord(input: Pick<RecordedRequest, "method" | "path" | "query" | "headers" | "rawBody">): RecordedRequest {

@@ -1,0 +1,88 @@
+import type { AskQwenAudioOptions, QwenAudioAnswer, QwenAudioMessage, QwenAudioUsage } from "../dashscope/audio-types.js";
+import { mapWithConcurrency } from "../jobs/map-with-concurrency.js";
+import type { Logger } from "../log.js";
+import type { PieceAnswer } from "./answer-sections.js";
+import type { AnalysisPiece } from "./conversations.js";
+import { questionText, systemPrompt, type AnalysisQuestion } from "./prompts.js";
+
+export type AskPiecesDeps = {
+  ask: (options: AskQwenAudioOptions) => Promise<QwenAudioAnswer>;
+  /** Drops the oldest turns so a long conversation stays within the model's input budget. */
+  fitToBudget: (messages: QwenAudioMessage[], piece: AnalysisPiece) => QwenAudioMessage[];
+  model: string;
+  concurrency: number;
+  timeoutMs: number;
+};
+
+export type AskPiecesResult = {
+  answers: PieceAnswer[];
+  /** Pieces whose call failed while others succeeded; their ranges are named in the reply. */
+  failed: Array<{ startSeconds: number; endSeconds: number; error: unknown }>;
+  usage: QwenAudioUsage;
+  requestIds: string[];
+  truncatedByLength: boolean;
+};
+
+function addUsage(total: QwenAudioUsage, usage: QwenAudioUsage): QwenAudioUsage {
+  const add = (a: number | undefined, b: number | undefined) => (a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0));
+  return {
+    inputTokens: add(total.inputTokens, usage.inputTokens),
+    outputTokens: add(total.outputTokens, usage.outputTokens),
+    audioTokens: add(total.audioTokens, usage.audioTokens),
+  };
+}
+
+/**
+ * Asks the same question of every piece (bounded concurrency) and appends each exchange to that
+ * piece's history, so follow-ups continue the conversation. `onText` streams a single piece's
+ * answer; with several pieces it reports how many are done.
+ */
+export async function askPieces(
+  pieces: AnalysisPiece[],
+  question: AnalysisQuestion,
+  language: string,
+  deps: AskPiecesDeps,
+  progress: { onText?: (text: string) => void; onPieceDone?: (done: number, total: number) => void; log?: Logger } = {},
+): Promise<AskPiecesResult> {
+  let done = 0;
+  const results = await mapWithConcurrency(pieces, deps.concurrency, async (piece) => {
+    const text = questionText(question, language);
+    const turn: QwenAudioMessage =
+      piece.history.length === 0
+        ? { role: "user", content: [{ audio: piece.audioUrl }, { text }] }
+        : { role: "user", content: [{ text }] };
+    const base: QwenAudioMessage[] = piece.history.length === 0 ? [{ role: "system", content: [{ text: systemPrompt(language) }] }] : piece.history;
+    const messages = deps.fitToBudget([...base, turn], piece);
+    const answer = await deps.ask({
+      model: deps.model,
+      messages,
+      timeoutMs: deps.timeoutMs,
+      ...(progress.log ? { log: progress.log } : {}),
+      ...(pieces.length === 1 && progress.onText ? { onText: progress.onText } : {}),
+    });
+    piece.history = [...base, turn, { role: "assistant", content: [{ text: answer.text }] }];
+    piece.lastUsage = answer.usage;
+    progress.onPieceDone?.(++done, pieces.length);
+    return answer;
+  });
+
+  const answers: PieceAnswer[] = [];
+  const failed: AskPiecesResult["failed"] = [];
+  let usage: QwenAudioUsage = { inputTokens: undefined, outputTokens: undefined, audioTokens: undefined };
+  const requestIds: string[] = [];
+  let truncatedByLength = false;
+  results.forEach((result, index) => {
+    const piece = pieces[index] as AnalysisPiece;
+    if (result.status === "fulfilled") {
+      answers.push({ startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, text: result.value.text });
+      usage = addUsage(usage, result.value.usage);
+      if (result.value.requestId) requestIds.push(result.value.requestId);
+      if (result.value.finishReason === "length") truncatedByLength = true;
+    } else {
+      failed.push({ startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, error: result.reason });
+    }
+  });
+  // Nothing to show: the first failure explains it. Otherwise the answered pieces are kept (they are paid for).
+  if (answers.length === 0 && failed[0]) throw failed[0].error;
+  return { answers, failed, usage, requestIds, truncatedByLength };
+}

@@ -1,0 +1,99 @@
+import { AudioToolError, type AudioProbe, type AudioTools } from "../audio/index.js";
+import { qwenAudioLimits, type UploadedFile } from "../dashscope/audio-types.js";
+import { UserError } from "../errors.js";
+import { mapWithConcurrency } from "../jobs/map-with-concurrency.js";
+import type { Logger } from "../log.js";
+import type { Downloader } from "../net/download.js";
+import type { AudioSource } from "./sources.js";
+
+export type PreparedPiece = { startSeconds: number; endSeconds: number; audioUrl: string };
+
+export type PreparedAudio = {
+  durationSeconds: number;
+  converted: boolean;
+  pieces: PreparedPiece[];
+  /** Seconds analysed, when the recording was longer than `maxPieces` pieces. */
+  truncatedAtSeconds: number | undefined;
+};
+
+export type PrepareDeps = {
+  download: Downloader;
+  audioTools: Pick<AudioTools, "probe" | "split">;
+  upload: (file: { fileName: string; bytes: Buffer; contentType: string }) => Promise<UploadedFile>;
+  log: Logger;
+};
+
+export type PrepareLimits = {
+  /** Largest file the bot downloads for analysis. */
+  maxDownloadBytes: number;
+  /** Most ≤30 s pieces analysed per recording (bounds the cost of a long one). */
+  maxPieces: number;
+  uploadConcurrency: number;
+};
+
+/** The formats the seed says Qwen-Audio reads (amr, wav PCM / GSM_MS, 3gp, 3gpp, aac, mp3). */
+export function modelReadsAsIs(probe: AudioProbe): boolean {
+  if (probe.hasVideo) return false;
+  if (probe.format === "mp3" && probe.codec === "mp3") return true;
+  if (probe.format === "wav") return probe.codec.startsWith("pcm_") || probe.codec === "gsm_ms";
+  if (probe.format === "amr" || probe.format === "aac") return true;
+  return probe.format.includes("3gp") && probe.codec.startsWith("amr");
+}
+
+const PIECE_SECONDS = qwenAudioLimits.maxSeconds;
+/** Small mono mp3: speech and music both survive it, and a 30 s piece is about 240 KB. */
+const pieceTarget = { format: "mp3", bitrateKbps: 64, channels: 1, sampleRate: 16_000 } as const;
+
+/**
+ * Gets a Discord audio file ready for Qwen-Audio: files the model can read within its limits go
+ * by their own URL; anything else is converted, split into ≤30 s pieces and put in DashScope's
+ * temporary storage, as the official SDK does for local files.
+ */
+export async function prepareAudio(source: AudioSource, deps: PrepareDeps, limits: PrepareLimits): Promise<PreparedAudio> {
+  if (source.sizeBytes > limits.maxDownloadBytes) {
+    throw new UserError("analysis.tooLarge", { sizeMb: megabytes(source.sizeBytes), maxMb: megabytes(limits.maxDownloadBytes) });
+  }
+  const bytes = await deps.download(source.url, { maxBytes: limits.maxDownloadBytes });
+
+  let probe: AudioProbe;
+  try {
+    probe = await deps.audioTools.probe(bytes);
+  } catch (error) {
+    if (error instanceof AudioToolError && (error.reason === "undecodable" || error.reason === "no-audio")) {
+      throw new UserError("analysis.undecodable", { name: source.name }, { cause: error });
+    }
+    throw error;
+  }
+  deps.log.info({ format: probe.format, codec: probe.codec, durationSeconds: probe.durationSeconds, bytes: bytes.length }, "audio probed");
+
+  if (modelReadsAsIs(probe) && probe.durationSeconds <= PIECE_SECONDS && bytes.length <= qwenAudioLimits.maxBytes) {
+    return { durationSeconds: probe.durationSeconds, converted: false, pieces: [{ startSeconds: 0, endSeconds: probe.durationSeconds, audioUrl: source.url }], truncatedAtSeconds: undefined };
+  }
+
+  const allPieces = await deps.audioTools.split(bytes, PIECE_SECONDS, pieceTarget);
+  if (allPieces.length === 0) throw new UserError("analysis.undecodable", { name: source.name });
+  const pieces = allPieces.slice(0, limits.maxPieces);
+  const truncatedAtSeconds = pieces.length < allPieces.length ? pieces.at(-1)?.endSeconds : undefined;
+
+  const base = source.name.replace(/\.[^.]*$/, "") || "audio";
+  const uploads = await mapWithConcurrency(pieces, limits.uploadConcurrency, (piece, index) =>
+    deps.upload({ fileName: `${base}-part${index + 1}.mp3`, bytes: piece.audio, contentType: "audio/mpeg" }),
+  );
+  const failed = uploads.find((result) => result.status === "rejected");
+  if (failed?.status === "rejected") throw failed.reason;
+
+  return {
+    durationSeconds: probe.durationSeconds,
+    converted: true,
+    truncatedAtSeconds,
+    pieces: pieces.map((piece, index) => ({
+      startSeconds: piece.startSeconds,
+      endSeconds: piece.endSeconds,
+      audioUrl: (uploads[index] as PromiseFulfilledResult<UploadedFile>).value.url,
+    })),
+  };
+}
+
+function megabytes(bytes: number): string {
+  return String(Number.parseFloat((bytes / (1024 * 1024)).toPrecision(3)));
+}

@@ -1,0 +1,76 @@
+/**
+ * What the bot asks Qwen-Audio. Answers come back as labelled lines so the reply can show each
+ * part (transcript, speaker, music…) as its own section; labels stay English whatever the
+ * answer's language, so parsing never depends on translation.
+ */
+
+export const sectionLabels = ["Summary", "Transcript", "Language", "Speaker", "Emotion", "Sounds", "Music"] as const;
+export type SectionLabel = (typeof sectionLabels)[number];
+
+export type AnalysisQuestion =
+  | { kind: "overview" }
+  | { kind: "transcribe" }
+  | { kind: "music" }
+  | { kind: "emotion" }
+  | { kind: "translate" }
+  | { kind: "ask"; question: string };
+
+const languageNames: Record<string, string> = {
+  "en-US": "English",
+  "en-GB": "English",
+  "zh-CN": "Simplified Chinese",
+  "zh-TW": "Traditional Chinese",
+  ja: "Japanese",
+  ko: "Korean",
+  fr: "French",
+  de: "German",
+  "es-ES": "Spanish",
+  "es-419": "Spanish",
+  "pt-BR": "Portuguese",
+  it: "Italian",
+  ru: "Russian",
+  nl: "Dutch",
+  pl: "Polish",
+  tr: "Turkish",
+  uk: "Ukrainian",
+  vi: "Vietnamese",
+  th: "Thai",
+  id: "Indonesian",
+  hi: "Hindi",
+  "sv-SE": "Swedish",
+};
+
+/** The language a Discord locale stands for, in English words the model understands. */
+export function languageOfLocale(locale: string | undefined): string {
+  return (locale && languageNames[locale]) || "English";
+}
+
+export function systemPrompt(language: string): string {
+  return `You are an attentive audio analyst in a Discord server. Describe only what you can hear. Write your answers in ${language}, but keep any line labels exactly as given in English.`;
+}
+
+export function questionText(question: AnalysisQuestion, language: string): string {
+  switch (question.kind) {
+    case "overview":
+      return [
+        "Listen to this audio and describe it. Answer with these labelled lines, leaving out any that do not apply:",
+        "Summary: one or two sentences on what the audio is.",
+        "Transcript: the words spoken or sung, verbatim.",
+        "Language: the language(s) spoken.",
+        "Speaker: apparent gender, age range and number of speakers.",
+        "Emotion: the speaker's emotion and tone.",
+        "Sounds: background sounds and the environment.",
+        "Music: genre, instruments, tempo and mood.",
+      ].join("\n");
+    case "transcribe":
+      return "Transcribe every word spoken or sung in this audio, verbatim, in its original language. Start the answer with \"Transcript:\".";
+    case "music":
+      return "Describe the music in this audio: genre, instruments, tempo, key or mode if you can tell, and mood. Start the answer with \"Music:\".";
+    case "emotion":
+      return "Describe the emotion and tone of each speaker in this audio, and what in the voice shows it. Start the answer with \"Emotion:\".";
+    case "translate":
+      return `Translate what is said or sung in this audio into ${language}. Start the answer with "Transcript:".`;
+    case "ask":
+      return question.question;
+  }
+}

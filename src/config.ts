@@ -37,6 +37,8 @@ const configSchema = z.object({
   ANALYSIS_CONCURRENCY: positiveInt(3),
   ANALYSIS_TIMEOUT_SECONDS: positiveInt(120),
   ANALYSIS_REPLIES_PUBLIC: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
+  ANALYSIS_SEND_DISCORD_LINKS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
+  ANALYSES_AT_ONCE: positiveInt(2),
 });
 
 export type Config = {
@@ -60,6 +62,8 @@ export type Config = {
   analysisConcurrency: number;
   analysisTimeoutMs: number;
   analysisRepliesPublic: boolean;
+  analysisSendDiscordLinks: boolean;
+  analysesAtOnce: number;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -103,6 +107,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       analysisConcurrency: e.ANALYSIS_CONCURRENCY,
       analysisTimeoutMs: e.ANALYSIS_TIMEOUT_SECONDS * 1000,
       analysisRepliesPublic: e.ANALYSIS_REPLIES_PUBLIC,
+      analysisSendDiscordLinks: e.ANALYSIS_SEND_DISCORD_LINKS,
+      analysesAtOnce: e.ANALYSES_AT_ONCE,
     },
   };
 }

@@ -55,6 +55,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const queue = createJobQueue({ concurrency: config.songConcurrency });
 
   const guildSettings = createMemoryGuildSettingsStore({ analysisRepliesPublic: config.analysisRepliesPublic });
+  const analysisQueue = createJobQueue({ concurrency: config.analysesAtOnce });
   const analysisServices: AnalysisServices = {
     prepare: (source, log) =>
       prepareAudio(
@@ -69,7 +70,12 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
             ),
           log,
         },
-        { maxDownloadBytes: config.analysisMaxDownloadBytes, maxPieces: config.analysisMaxPieces, uploadConcurrency: config.analysisConcurrency },
+        {
+          maxDownloadBytes: config.analysisMaxDownloadBytes,
+          maxPieces: config.analysisMaxPieces,
+          uploadConcurrency: config.analysisConcurrency,
+          sendDiscordLinks: config.analysisSendDiscordLinks,
+        },
       ),
     askPieces: (pieces, question, language, progress) =>
       askPieces(
@@ -88,6 +94,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
       ),
     conversations: createMemoryConversationStore({ maxConversations: 2000, ttlMs: 24 * 60 * 60 * 1000 }),
     guildSettings,
+    queue: analysisQueue,
     model: config.qwenAudioModel,
     // A streaming answer is worth seeing sooner than song progress, but no more than about once a second.
     progressIntervalMs: Math.min(config.progressIntervalMs, 1000),
@@ -157,8 +164,9 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   return {
     client,
     async stop(graceMs = 60_000) {
-      const { unfinished } = await queue.shutdown(graceMs);
-      if (unfinished > 0) logger.warn({ unfinished }, "stopping with songs still under way");
+      const [songs, analyses] = await Promise.all([queue.shutdown(graceMs), analysisQueue.shutdown(graceMs)]);
+      const unfinished = songs.unfinished + analyses.unfinished;
+      if (unfinished > 0) logger.warn({ unfinished }, "stopping with work still under way");
       await client.destroy();
     },
   };

@@ -39,10 +39,10 @@ export function formatTimestamp(seconds: number): string {
 
 /**
  * One answer per piece of a split recording becomes one set of sections, each piece's part
- * marked with its time range. A single piece needs no ranges.
+ * marked with its time range (even when only one part was answered). Unsplit audio needs no ranges.
  */
-export function mergePieceAnswers(pieces: PieceAnswer[]): AnswerSections {
-  if (pieces.length === 1 && pieces[0]) return parseAnswerSections(pieces[0].text);
+export function mergePieceAnswers(pieces: PieceAnswer[], options: { split: boolean }): AnswerSections {
+  if (!options.split && pieces.length === 1 && pieces[0]) return parseAnswerSections(pieces[0].text);
   const merged: AnswerSections = {};
   for (const piece of pieces) {
     const range = `${formatTimestamp(piece.startSeconds)}–${formatTimestamp(piece.endSeconds)}`;

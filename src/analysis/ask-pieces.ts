@@ -14,8 +14,13 @@ export type AskPiecesDeps = {
   timeoutMs: number;
 };
 
+/** One Qwen-Audio call as the usage ledger records it. */
+export type AudioCallRecord = { requestId: string | undefined; model: string; startSeconds: number; usage: QwenAudioUsage; finishReason: string | undefined };
+
 export type AskPiecesResult = {
   answers: PieceAnswer[];
+  /** Every successful call, one per piece. */
+  calls: AudioCallRecord[];
   /** Pieces whose call failed while others succeeded; their ranges are named in the reply. */
   failed: Array<{ startSeconds: number; endSeconds: number; error: unknown }>;
   usage: QwenAudioUsage;
@@ -60,13 +65,15 @@ export async function askPieces(
       ...(progress.log ? { log: progress.log } : {}),
       ...(pieces.length === 1 && progress.onText ? { onText: progress.onText } : {}),
     });
-    piece.history = [...base, turn, { role: "assistant", content: [{ text: answer.text }] }];
+    // What was sent, not the untrimmed history: stored conversations stay within the budget too.
+    piece.history = [...messages, { role: "assistant", content: [{ text: answer.text }] }];
     piece.lastUsage = answer.usage;
     progress.onPieceDone?.(++done, pieces.length);
     return answer;
   });
 
   const answers: PieceAnswer[] = [];
+  const calls: AudioCallRecord[] = [];
   const failed: AskPiecesResult["failed"] = [];
   let usage: QwenAudioUsage = { inputTokens: undefined, outputTokens: undefined, audioTokens: undefined };
   const requestIds: string[] = [];
@@ -75,6 +82,7 @@ export async function askPieces(
     const piece = pieces[index] as AnalysisPiece;
     if (result.status === "fulfilled") {
       answers.push({ startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, text: result.value.text });
+      calls.push({ requestId: result.value.requestId, model: deps.model, startSeconds: piece.startSeconds, usage: result.value.usage, finishReason: result.value.finishReason });
       usage = addUsage(usage, result.value.usage);
       if (result.value.requestId) requestIds.push(result.value.requestId);
       if (result.value.finishReason === "length") truncatedByLength = true;
@@ -84,5 +92,5 @@ export async function askPieces(
   });
   // Nothing to show: the first failure explains it. Otherwise the answered pieces are kept (they are paid for).
   if (answers.length === 0 && failed[0]) throw failed[0].error;
-  return { answers, failed, usage, requestIds, truncatedByLength };
+  return { answers, calls, failed, usage, requestIds, truncatedByLength };
 }

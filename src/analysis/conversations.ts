@@ -31,6 +31,8 @@ export type AnalysisConversation = {
   /** Further audio files on the same message, offered in a select menu. */
   otherSources: AudioSource[];
   ephemeral: boolean;
+  /** Answers already posted in the channel by Share. */
+  sharedAnswers: number[];
   createdAt: Date;
 };
 

@@ -29,15 +29,23 @@ export type PrepareLimits = {
   /** Most ≤30 s pieces analysed per recording (bounds the cost of a long one). */
   maxPieces: number;
   uploadConcurrency: number;
+  /**
+   * Let the model fetch files it can read by their Discord link instead of uploading them.
+   * Off by default: DashScope's Beijing region may not reach Discord's CDN, and the signed link
+   * expires, which would break later follow-ups.
+   */
+  sendDiscordLinks: boolean;
 };
 
-/** The formats the seed says Qwen-Audio reads (amr, wav PCM / GSM_MS, 3gp, 3gpp, aac, mp3). */
+/**
+ * The formats the seed says Qwen-Audio reads (amr, wav PCM / GSM_MS, 3gp, 3gpp, aac, mp3). 3gp
+ * is left out: ffprobe names every MP4-family container alike, so it can't be told from mp4 here.
+ */
 export function modelReadsAsIs(probe: AudioProbe): boolean {
   if (probe.hasVideo) return false;
   if (probe.format === "mp3" && probe.codec === "mp3") return true;
   if (probe.format === "wav") return probe.codec.startsWith("pcm_") || probe.codec === "gsm_ms";
-  if (probe.format === "amr" || probe.format === "aac") return true;
-  return probe.format.includes("3gp") && probe.codec.startsWith("amr");
+  return probe.format === "amr" || probe.format === "aac";
 }
 
 const PIECE_SECONDS = qwenAudioLimits.maxSeconds;
@@ -59,21 +67,24 @@ export async function prepareAudio(source: AudioSource, deps: PrepareDeps, limit
   try {
     probe = await deps.audioTools.probe(bytes);
   } catch (error) {
-    if (error instanceof AudioToolError && (error.reason === "undecodable" || error.reason === "no-audio")) {
+    if (error instanceof AudioToolError && error.reason === "no-audio") throw new UserError("analysis.noSoundTrack", { name: source.name }, { cause: error });
+    if (error instanceof AudioToolError && error.reason === "undecodable") {
       throw new UserError("analysis.undecodable", { name: source.name }, { cause: error });
     }
     throw error;
   }
   deps.log.info({ format: probe.format, codec: probe.codec, durationSeconds: probe.durationSeconds, bytes: bytes.length }, "audio probed");
 
-  if (modelReadsAsIs(probe) && probe.durationSeconds <= PIECE_SECONDS && bytes.length <= qwenAudioLimits.maxBytes) {
+  if (limits.sendDiscordLinks && modelReadsAsIs(probe) && probe.durationSeconds <= PIECE_SECONDS && bytes.length <= qwenAudioLimits.maxBytes) {
     return { durationSeconds: probe.durationSeconds, converted: false, pieces: [{ startSeconds: 0, endSeconds: probe.durationSeconds, audioUrl: source.url }], truncatedAtSeconds: undefined };
   }
 
-  const allPieces = await deps.audioTools.split(bytes, PIECE_SECONDS, pieceTarget);
-  if (allPieces.length === 0) throw new UserError("analysis.undecodable", { name: source.name });
-  const pieces = allPieces.slice(0, limits.maxPieces);
-  const truncatedAtSeconds = pieces.length < allPieces.length ? pieces.at(-1)?.endSeconds : undefined;
+  // Only what will be analysed is decoded.
+  const analysedSeconds = limits.maxPieces * PIECE_SECONDS;
+  const pieces = await deps.audioTools.split(bytes, PIECE_SECONDS, { ...pieceTarget, maxSeconds: analysedSeconds });
+  if (pieces.length === 0) throw new UserError("analysis.undecodable", { name: source.name });
+  // Half a second of slack: containers round their durations.
+  const truncatedAtSeconds = probe.durationSeconds > analysedSeconds + 0.5 ? pieces.at(-1)?.endSeconds : undefined;
 
   const base = source.name.replace(/\.[^.]*$/, "") || "audio";
   const uploads = await mapWithConcurrency(pieces, limits.uploadConcurrency, (piece, index) =>

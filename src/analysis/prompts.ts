@@ -15,34 +15,22 @@ export type AnalysisQuestion =
   | { kind: "translate" }
   | { kind: "ask"; question: string };
 
-const languageNames: Record<string, string> = {
-  "en-US": "English",
-  "en-GB": "English",
-  "zh-CN": "Simplified Chinese",
-  "zh-TW": "Traditional Chinese",
-  ja: "Japanese",
-  ko: "Korean",
-  fr: "French",
-  de: "German",
-  "es-ES": "Spanish",
-  "es-419": "Spanish",
-  "pt-BR": "Portuguese",
-  it: "Italian",
-  ru: "Russian",
-  nl: "Dutch",
-  pl: "Polish",
-  tr: "Turkish",
-  uk: "Ukrainian",
-  vi: "Vietnamese",
-  th: "Thai",
-  id: "Indonesian",
-  hi: "Hindi",
-  "sv-SE": "Swedish",
-};
+const englishLanguageNames = new Intl.DisplayNames(["en"], { type: "language" });
 
-/** The language a Discord locale stands for, in English words the model understands. */
+/**
+ * The language a Discord locale stands for, in English words the model understands
+ * ("Danish", "Brazilian Portuguese", "Simplified Chinese"); English when unknown.
+ */
 export function languageOfLocale(locale: string | undefined): string {
-  return (locale && languageNames[locale]) || "English";
+  if (!locale) return "English";
+  if (locale === "zh-CN") return "Simplified Chinese";
+  if (locale === "zh-TW") return "Traditional Chinese";
+  if (locale === "en-US" || locale === "en-GB") return "English";
+  try {
+    return englishLanguageNames.of(locale) ?? "English";
+  } catch {
+    return "English";
+  }
 }
 
 export function systemPrompt(language: string): string {

@@ -33,6 +33,11 @@ export type AudioTarget = {
   channels?: 1 | 2;
   /** Default: the source's (for mp3, the nearest rate mp3 allows). */
   sampleRate?: number;
+  /**
+   * Keep only the first this many seconds. Bounds the work on a long recording of which only the
+   * start is wanted: a small Opus file can hold hours, which would decode to gigabytes of PCM.
+   */
+  maxSeconds?: number;
 };
 
 export type AudioCallOptions = {
@@ -267,7 +272,7 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     if (!(pieceSeconds >= 1) || !Number.isFinite(pieceSeconds)) throw new RangeError(`pieceSeconds must be at least 1, got ${pieceSeconds}`);
     // Decode once to PCM at the target's layout, cut by sample count (exact whatever the container
     // claimed its duration to be), and encode each piece only if the target is mp3.
-    const decoded = await transcodeWithin(input, { format: "wav", channels: target.channels, sampleRate: target.sampleRate }, call);
+    const decoded = await transcodeWithin(input, { format: "wav", channels: target.channels, sampleRate: target.sampleRate, maxSeconds: target.maxSeconds }, call);
     const layout = readWavLayout(decoded);
     const frameBytes = layout.channels * 2;
     const pcm = decoded.subarray(layout.dataOffset, layout.dataOffset + layout.dataLength);
@@ -362,6 +367,7 @@ function encoderArgs(target: AudioTarget): string[] {
   const layout = [
     ...(target.channels === undefined ? [] : ["-ac", String(target.channels)]),
     ...(target.sampleRate === undefined ? [] : ["-ar", String(target.sampleRate)]),
+    ...(target.maxSeconds === undefined ? [] : ["-t", String(target.maxSeconds)]),
   ];
   if (target.format === "mp3") {
     return [...layout, "-c:a", "libmp3lame", "-b:a", `${target.bitrateKbps ?? 128}k`, "-f", "mp3"];

@@ -16,6 +16,7 @@ import { languageOfLocale, type AnalysisQuestion } from "../analysis/prompts.js"
 import type { AudioSource } from "../analysis/sources.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { JobQueue } from "../jobs/job-queue.js";
 import type { GuildSettingsStore } from "../settings/guild-settings.js";
 import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } from "./analysis-layout.js";
 import { encodeCustomId, type CustomId } from "./components/custom-id.js";
@@ -36,13 +37,19 @@ export type AnalysisServices = {
   ) => Promise<AskPiecesResult>;
   conversations: ConversationStore;
   guildSettings: GuildSettingsStore;
+  /** Bounds analyses across the bot and allows one per user at a time (follow-ups included). */
+  queue: JobQueue;
   model: string;
   progressIntervalMs: number;
 };
 
 const noMentions = { parse: [] as [] };
 
-type Phase = { name: "preparing" } | { name: "listening"; text: string } | { name: "pieces"; done: number; total: number };
+type Phase =
+  | { name: "queued"; position: number }
+  | { name: "preparing" }
+  | { name: "listening"; text: string }
+  | { name: "pieces"; done: number; total: number };
 
 function answerTitle(question: AnalysisQuestion, conversation: Pick<AnalysisConversation, "sourceName" | "language">, t: LocalTranslate): string {
   switch (question.kind) {
@@ -75,6 +82,7 @@ async function askAndReply(
   let phase: Phase = prepare ? { name: "preparing" } : { name: "listening", text: "" };
   const render = () => {
     const elapsed = formatElapsed(Date.now() - started);
+    if (phase.name === "queued") return t("song.progress.queued", { position: phase.position });
     if (phase.name === "preparing") return t("analysis.progress.preparing", { elapsed });
     if (phase.name === "pieces") return t("analysis.progress.pieces", { done: phase.done, total: phase.total, elapsed });
     const head = t("analysis.progress.listening", { elapsed });
@@ -89,15 +97,30 @@ async function askAndReply(
 
   let result: AskPiecesResult;
   try {
-    if (prepare) await prepare();
-    phase = conversation.pieces.length > 1 ? { name: "pieces", done: 0, total: conversation.pieces.length } : { name: "listening", text: "" };
-    result = await services.askPieces(conversation.pieces, question, conversation.language, {
-      onText: (text) => (phase = { name: "listening", text }),
-      onPieceDone: (done, total) => (phase = { name: "pieces", done, total }),
-      log,
-    });
+    result = await services.queue.run(
+      interaction.user.id,
+      async () => {
+        phase = prepare ? { name: "preparing" } : { name: "listening", text: "" };
+        if (prepare) await prepare();
+        phase = conversation.pieces.length > 1 ? { name: "pieces", done: 0, total: conversation.pieces.length } : { name: "listening", text: "" };
+        return services.askPieces(conversation.pieces, question, conversation.language, {
+          onText: (text) => (phase = { name: "listening", text }),
+          onPieceDone: (done, total) => (phase = { name: "pieces", done, total }),
+          log,
+        });
+      },
+      { onQueued: (position) => (phase = { name: "queued", position }) },
+    );
   } finally {
     await progress.stop();
+  }
+
+  // One line per paid call, for the usage ledger.
+  for (const call of result.calls) {
+    log.info(
+      { requestId: call.requestId, model: call.model, startSeconds: call.startSeconds, inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, audioTokens: call.usage.audioTokens, finishReason: call.finishReason },
+      "qwen-audio call",
+    );
   }
 
   log.info(
@@ -128,9 +151,9 @@ async function askAndReply(
   if (result.truncatedByLength) notes.push(t("analysis.note.cutShort"));
   if (question.kind === "overview" && conversation.otherSources.length > 0) notes.push(t("analysis.note.otherFiles", { count: conversation.otherSources.length }));
 
-  conversation.answers.push({ title: answerTitle(question, conversation, t), pages: analysisPages(mergePieceAnswers(result.answers), notes, t) });
+  const sections = mergePieceAnswers(result.answers, { split: conversation.pieces.length > 1 });
+  const answerIndex = conversation.answers.push({ title: answerTitle(question, conversation, t), pages: analysisPages(sections, notes, t) }) - 1;
   await services.conversations.save(conversation);
-  const answerIndex = conversation.answers.length - 1;
   await interaction.editReply({
     content: "",
     embeds: [analysisEmbed(conversation, answerIndex, 0, t, services.model)],
@@ -153,6 +176,7 @@ export async function startAnalysis(
 ): Promise<void> {
   const [source, ...otherSources] = sources;
   if (!source) throw new UserError("analysis.noAudio");
+  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
   const ephemeral = !(await services.guildSettings.get(interaction.guildId)).analysisRepliesPublic;
   await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
 
@@ -169,6 +193,7 @@ export async function startAnalysis(
     answers: [],
     otherSources,
     ephemeral,
+    sharedAnswers: [],
     createdAt: new Date(),
   };
   context.log.info({ source: source.name, sizeBytes: source.sizeBytes, voiceMessage: source.isVoiceMessage, ephemeral }, "analysis requested");
@@ -205,6 +230,7 @@ export async function handleAnalysisAction(
     await interaction.showModal(askQuestionModal(conversation.id, context.t));
     return;
   }
+  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
   await interaction.deferReply(conversation.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   await askAndReply(interaction, conversation, questionsByAction[id.action], services, context);
 }
@@ -242,6 +268,8 @@ export async function handleAskQuestionModal(
 ): Promise<void> {
   const conversation = await conversationFor(interaction, id.conversationId, services, { requesterOnly: true });
   const question = interaction.fields.getTextInputValue(QUESTION_FIELD).trim();
+  if (question === "") throw new UserError("analysis.emptyQuestion");
+  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
   await interaction.deferReply(conversation.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   await askAndReply(interaction, conversation, { kind: "ask", question }, services, context);
 }
@@ -271,6 +299,9 @@ export async function handleAnalysisShare(
 ): Promise<void> {
   const conversation = await conversationFor(interaction, id.conversationId, services, { requesterOnly: true });
   if (!conversation.answers[id.answer]) throw new UserError("analysis.gone");
+  if (conversation.sharedAnswers.includes(id.answer)) throw new UserError("analysis.alreadyShared");
+  conversation.sharedAnswers.push(id.answer);
+  await services.conversations.save(conversation);
   const [first, ...rest] = groupEmbedsIntoMessages(allAnswerEmbeds(conversation, id.answer, context.t, services.model, interaction.user.displayName));
   await interaction.reply({ embeds: first ?? [], allowedMentions: noMentions });
   context.markReplyFinal();

@@ -22,13 +22,14 @@ export function describeFailure(error: unknown, t: LocalTranslate, reference: st
     return { text: (t as (key: MessageKey, params?: unknown) => string)(error.messageKey, error.params), level: "info" };
   }
   if (error instanceof JobRejectedError) {
-    return { text: t(error.reason === "owner-busy" ? "song.busy" : "song.shuttingDown"), level: "info" };
+    return { text: t(error.reason === "owner-busy" ? "busy" : "song.shuttingDown"), level: "info" };
   }
   if (error instanceof DashScopeError) {
     return describeDashScopeError(error, t, reference);
   }
   if (error instanceof DownloadError) {
-    return { text: t("dashscope.network"), level: "warn" };
+    // Songs keep their link when their file can't be fetched, so a download failing here is an attachment's.
+    return { text: t("analysis.downloadFailed"), level: "warn" };
   }
   return { text: t("error.unexpected", { reference }), level: "error" };
 }
@@ -43,6 +44,8 @@ function describeDashScopeError(error: DashScopeError, t: LocalTranslate, refere
     const wait = seconds === undefined || seconds >= 60 ? t("wait.aMinute") : t("wait.seconds", { seconds: Math.max(1, seconds) });
     return { text: t("dashscope.throttled", { wait }), level: "warn" };
   }
+  // Despite its name, this is what DashScope answers when it can't fetch or decode a media URL.
+  if (code === "InvalidParameter.DataInspection") return { text: t("dashscope.mediaUnreadable"), level: "warn" };
   if (code === "DataInspectionFailed" || code === "data_inspection_failed") return { text: t("dashscope.dataInspection"), level: "info" };
   if (code === "RequestTimeout" || code === "ResponseTimeout" || code === "InternalError.Timeout") return { text: t("dashscope.timeout"), level: "warn" };
   if (code === "NetworkError") return { text: t("dashscope.network"), level: "warn" };

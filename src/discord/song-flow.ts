@@ -46,7 +46,7 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
   const { log, t } = context;
   const check = services.checkSongInput(input);
   if (!check.ok) throw songInputError(check);
-  if (services.queue.hasJob(interaction.user.id)) throw new UserError("song.busy");
+  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
 
   await interaction.deferReply();
 

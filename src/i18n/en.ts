@@ -61,13 +61,17 @@ export const en = {
   "song.record.gone": () =>
     "I no longer have the details of this song (the bot may have restarted). Run `/song` again to make a new one.",
   "song.notYours": () => "Only the person who asked for this song, or a server admin, can use these buttons.",
-  "song.busy": () => "You already have a song in progress. Wait for it to finish, then try again.",
+  "busy": () => "You already have a request in progress. Wait for it to finish, then try again.",
   "song.shuttingDown": () => "The bot is restarting and can't take new songs right now. Try again in a minute.",
 
   // Analyze audio
   "analysis.noAudio": () => "That message has no voice message or audio file I can listen to.",
   "analysis.tooLarge": (p: { sizeMb: string; maxMb: string }) =>
     `That file is ${p.sizeMb} MB; I analyse files up to ${p.maxMb} MB.`,
+  "analysis.noSoundTrack": (p: { name: string }) => `\`${p.name}\` has no sound to listen to.`,
+  "analysis.downloadFailed": () => "I couldn't download that file from Discord. Try again in a moment.",
+  "analysis.emptyQuestion": () => "Type a question about the audio first.",
+  "analysis.alreadyShared": () => "This answer is already shared in the channel.",
   "analysis.undecodable": (p: { name: string }) => `I couldn't decode \`${p.name}\` as audio. Is the file complete and in a common audio format?`,
   "analysis.progress.preparing": (p: { elapsed: string }) => `🎧 Fetching and preparing the audio… ${p.elapsed}`,
   "analysis.progress.listening": (p: { elapsed: string }) => `🎧 Listening… ${p.elapsed}`,
@@ -119,16 +123,17 @@ export const en = {
   "dashscope.invalidApiKey": () =>
     "The bot's DashScope API key was refused. A server admin needs to check `DASHSCOPE_API_KEY`.",
   "dashscope.accessDenied": () =>
-    "The bot's DashScope account has no access to this model (Fun-Music is an invitational preview in the Beijing region). A server admin needs to apply for access in the DashScope console.",
+    "The bot's DashScope account has no access to this model. A server admin needs to request access in the DashScope console (Fun-Music is an invitational preview in the Beijing region).",
   "dashscope.arrearage": () =>
     "The bot's DashScope account is out of credit or overdue. A server admin needs to top it up in the Alibaba Cloud console.",
   "dashscope.throttled": (p: { wait: string }) => `DashScope is rate-limiting the bot right now. Try again in ${p.wait}.`,
   "wait.aMinute": () => "a minute",
   "wait.seconds": (p: { seconds: number }) => `${p.seconds} seconds`,
-  "dashscope.dataInspection": () =>
-    "DashScope's content check refused this input. Rephrase the prompt or lyrics and try again.",
+  "dashscope.dataInspection": () => "DashScope's content check refused this request. Change what you sent and try again.",
+  "dashscope.mediaUnreadable": () =>
+    "DashScope could not fetch or read the audio. Try again; if it keeps happening, tell a server admin.",
   "dashscope.invalidParameter": (p: { reference: string }) =>
-    `DashScope refused the request as invalid. Try changing the lyrics or prompt; if it keeps happening, give a server admin this reference: \`${p.reference}\`.`,
+    `DashScope refused the request as invalid. Try changing what you sent; if it keeps happening, give a server admin this reference: \`${p.reference}\`.`,
   "dashscope.timeout": () =>
     "DashScope took too long to answer, so the bot stopped waiting. Try again, perhaps with shorter lyrics; if it keeps happening, tell a server admin.",
   "dashscope.network": () => "The bot could not reach DashScope. Try again in a moment.",

@@ -36,7 +36,8 @@ async function privateText(handle: InteractionHandle): Promise<string> {
     expect((data.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
     return data.content ?? "";
   }
-  const original = await handle.waitForOriginal((m) => !m.loading, 20_000);
+  // Progress edits ("🎧 …", "⏳ …") may come first; the failure replaces them.
+  const original = await handle.waitForOriginal((m) => !m.loading && !/^(🎧|⏳)/u.test(m.content), 20_000);
   expect(original.ephemeral).toBe(true);
   return original.content;
 }
@@ -47,7 +48,8 @@ describe("Analyze audio end to end", () => {
   const lastQwenBody = () => qwenCalls().at(-1)?.body as QwenBody;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ dashscope: { generationMs: 300 } });
+    // Links on, so the path where the model fetches a Discord attachment itself is covered here.
+    sandbox = await startSandbox({ dashscope: { generationMs: 300 }, env: { ANALYSIS_SEND_DISCORD_LINKS: "true" } });
   });
 
   afterAll(async () => {
@@ -127,10 +129,22 @@ describe("Analyze audio end to end", () => {
   });
 
   it("refuses a file over the size limit from Discord's metadata, before downloading it", async () => {
-    const downloadsBefore = sandbox.discord.requests.filter((r) => r.path.includes("/attachments/")).length;
-    const { handle } = await analyse([{ filename: "huge.wav", size: 40 * 1024 * 1024, contentType: "audio/wav" }]);
+    // The bytes are a small valid mp3: only a check of the declared size, made before downloading, refuses it.
+    const { handle } = await analyse([{ filename: "huge.mp3", bytes: await fixture("music-clip.mp3"), size: 40 * 1024 * 1024, contentType: "audio/mpeg" }]);
     expect(await privateText(handle)).toMatch(/That file is 40 MB; I analyse files up to 25 MB/);
-    expect(sandbox.discord.requests.filter((r) => r.path.includes("/attachments/"))).toHaveLength(downloadsBefore);
+  });
+
+  it("tells the user when a file labelled as audio is not audio at all", async () => {
+    const { handle } = await analyse([{ filename: "notes.ogg", bytes: await fixture("not-audio.txt"), contentType: "audio/ogg" }]);
+    expect(await privateText(handle)).toMatch(/couldn't decode `notes\.ogg` as audio/);
+  });
+
+  it("keeps the parts that were answered when one part fails, and names the missing range", async () => {
+    sandbox.dashscope.enqueue({ kind: "error", status: 400, code: "InvalidParameter", path: QWEN_PATH });
+    const { handle } = await analyse([{ filename: "long-recording.ogg", bytes: await fixture("long-recording.ogg"), contentType: "audio/ogg" }]);
+    const reply = await handle.waitForOriginal(answered, 30_000);
+    expect(reply.embeds[0]?.description).toMatch(/These parts could not be analysed: \d:\d\d–\d:\d\d\./);
+    expect(reply.embeds[0]?.description).toMatch(/\[\d:\d\d–\d:\d\d\] Turn 1\. audio 1/);
   });
 
   describe("following up", () => {
@@ -148,13 +162,21 @@ describe("Analyze audio end to end", () => {
       first = await started.handle.waitForOriginal(answered, 20_000);
     });
 
+    it("reuses the uploaded audio for follow-ups instead of uploading again", async () => {
+      const uploads = sandbox.dashscope.uploads().length;
+      const click = await sandbox.discord.sendComponent({ customId: customIdOf(first, "Emotion"), message: first, user: owner });
+      await click.waitForOriginal(answered, 20_000);
+      expect(sandbox.dashscope.uploads()).toHaveLength(uploads);
+      expect(lastQwenBody().input.messages[1]?.content[0]?.audio).toMatch(/^oss:\/\//);
+    });
+
     it("continues the same conversation when Transcribe is pressed", async () => {
       const click = await sandbox.discord.sendComponent({ customId: customIdOf(first, "Transcribe"), message: first, user: owner });
       const reply = await click.waitForOriginal(answered, 20_000);
       expect(reply.embeds[0]?.title).toBe("Transcript");
       const body = lastQwenBody();
-      expect(body.input.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
-      expect(body.input.messages[3]?.content).toEqual([{ text: expect.stringMatching(/^Transcribe/) }]);
+      expect(body.input.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user", "assistant", "user"]);
+      expect(body.input.messages.at(-1)?.content).toEqual([{ text: expect.stringMatching(/^Transcribe/) }]);
       expect(reply.embeds[0]?.description).toMatch(/\*\*Transcript\*\*\n\[audio 1, 0\.0-\d/);
     });
 

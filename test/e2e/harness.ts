@@ -27,7 +27,9 @@ export async function startSandbox(options: {
   echoLogs?: boolean;
 } = {}): Promise<Sandbox> {
   const discord = await startFakeDiscord(options.discord);
-  const dashscope = await startFakeDashScope(options.dashscope);
+  // Refusing audio over 30 s (rather than hearing only its start, as Model Studio's docs describe)
+  // makes any piece the bot sends over the seed's limit fail loudly.
+  const dashscope = await startFakeDashScope({ overlongAudio: "refuse", ...options.dashscope });
   const guildId = discord.guilds[0]?.id;
   if (!guildId) throw new Error("the fake Discord has no guild");
 

@@ -59,6 +59,29 @@ describe("/song at the edges", () => {
   });
 });
 
+describe("Analyze audio with the default settings", () => {
+  it("uploads even audio the model could read by link, and says when only the start of a long recording was analysed", async () => {
+    const { readFile } = await import("node:fs/promises");
+    sandbox = await startSandbox({ dashscope: { generationMs: 100 }, env: { ANALYSIS_MAX_PARTS: "2" } });
+    const mp3 = await sandbox.discord.sendMessageCommand({
+      name: "Analyze audio",
+      user: sandbox.discord.createUser(),
+      targetMessage: { attachments: [{ filename: "music-clip.mp3", bytes: await readFile("test/fixtures/audio/music-clip.mp3"), contentType: "audio/mpeg" }] },
+    });
+    await mp3.waitForOriginal(hasSong, 20_000);
+    expect(sandbox.dashscope.uploads()).toHaveLength(1);
+
+    const long = await sandbox.discord.sendMessageCommand({
+      name: "Analyze audio",
+      user: sandbox.discord.createUser(),
+      targetMessage: { attachments: [{ filename: "long.ogg", bytes: await readFile("test/fixtures/audio/long-recording.ogg"), contentType: "audio/ogg" }] },
+    });
+    const reply = await long.waitForOriginal(hasSong, 30_000);
+    expect(reply.embeds[0]?.description).toMatch(/Only the first 1:00 of 1:15 were analysed/);
+    expect(sandbox.dashscope.uploads()).toHaveLength(3);
+  });
+});
+
 describe("npm run register", () => {
   let discord: FakeDiscord | undefined;
   afterAll(async () => {

@@ -43,9 +43,9 @@ describe("/song when things go wrong", () => {
 
   it.each([
     ["a refused API key", { kind: "error", status: 401, code: "InvalidApiKey" }, /API key was refused.*admin/],
-    ["an account without access", { kind: "error", status: 403, code: "Model.AccessDenied" }, /no access to this model.*apply/],
+    ["an account without access", { kind: "error", status: 403, code: "Model.AccessDenied" }, /no access to this model.*request access/],
     ["an overdue account", { kind: "error", status: 400, code: "Arrearage" }, /out of credit.*top it up/],
-    ["a content-check refusal", { kind: "error", status: 400, code: "DataInspectionFailed" }, /content check refused.*Rephrase/],
+    ["a content-check refusal", { kind: "error", status: 400, code: "DataInspectionFailed" }, /content check refused/],
     ["an invalid parameter", { kind: "error", status: 400, code: "InvalidParameter" }, /refused the request as invalid.*reference/],
     ["a malformed answer", { kind: "malformed" }, /could not read/],
   ] as Array<[string, Fault, RegExp]>)("explains %s privately, without retrying", async (_label, fault, expected) => {

@@ -177,7 +177,7 @@ describe("/song end to end", () => {
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user, options: songOptions({ prompt: "first song" }) });
     await first.response();
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: songOptions({ prompt: "second song" }) });
-    expect(await ephemeralReply(second)).toMatch(/already have a song in progress/);
+    expect(await ephemeralReply(second)).toMatch(/already have a request in progress/);
     await first.waitForOriginal(hasSong, 20_000);
   });
 

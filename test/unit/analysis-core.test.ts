@@ -10,6 +10,10 @@ import { DashScopeError } from "../../src/dashscope/errors.js";
 import { mapWithConcurrency } from "../../src/jobs/map-with-concurrency.js";
 
 describe("answer sections", () => {
+  it("keeps the time range when only one part of a split recording was answered", () => {
+    expect(mergePieceAnswers([{ startSeconds: 30, endSeconds: 45, text: "Transcript: second half" }], { split: true })).toEqual({ Transcript: "[0:30–0:45] second half" });
+  });
+
   it("reads labelled lines, including multi-line values and bold labels", () => {
     const text = "Summary: A short voice note.\nTranscript: Hello there.\nHow are you?\n**Speaker:** an adult woman\nMusic: none";
     expect(parseAnswerSections(text)).toEqual({ Summary: "A short voice note.", Transcript: "Hello there.\nHow are you?", Speaker: "an adult woman" });
@@ -23,7 +27,7 @@ describe("answer sections", () => {
     const merged = mergePieceAnswers([
       { startSeconds: 0, endSeconds: 30, text: "Transcript: first part" },
       { startSeconds: 30, endSeconds: 61.4, text: "Transcript: second part\nSounds: rain" },
-    ]);
+    ], { split: true });
     expect(merged).toEqual({ Transcript: "[0:00–0:30] first part\n[0:30–1:01] second part", Sounds: "[0:30–1:01] rain" });
   });
 });
@@ -57,7 +61,7 @@ describe("which audio the model reads as it is", () => {
     ["wav", "gsm_ms", true],
     ["amr", "amr_nb", true],
     ["aac", "aac", true],
-    ["mov,mp4,m4a,3gp,3g2,mj2", "amr_nb", true],
+    ["mov,mp4,m4a,3gp,3g2,mj2", "amr_nb", false],
     ["ogg", "opus", false],
     ["flac", "flac", false],
     ["mov,mp4,m4a,3gp,3g2,mj2", "aac", false],

@@ -183,6 +183,14 @@ describe("fitUnderBytes", () => {
 });
 
 describe("split", () => {
+  it("decodes only the first maxSeconds of a long recording when asked", async () => {
+    const pieces = await tools.split(fixture("long-recording.ogg"), 30, { format: "wav", channels: 1, sampleRate: 16_000, maxSeconds: 45 });
+    expect(pieces.map((piece) => [piece.startSeconds, Math.round(piece.endSeconds)])).toEqual([
+      [0, 30],
+      [30, 45],
+    ]);
+  });
+
   it("cuts a 75 s recording at 30 s into wav pieces 0–30, 30–60 and 60–75, each at most 30 s", async () => {
     const pieces = await tools.split(fixture("long-recording.ogg"), 30, { format: "wav", channels: 1, sampleRate: 16_000 });
     expect(pieces.map((piece) => [piece.startSeconds, Math.round(piece.endSeconds)])).toEqual([

@@ -44,7 +44,7 @@ describe("what users read when something fails", () => {
   });
 
   it("tells a user who already has a song running to wait", () => {
-    expect(describeFailure(new JobRejectedError("owner-busy"), t, "r").text).toMatch(/already have a song/);
+    expect(describeFailure(new JobRejectedError("owner-busy"), t, "r").text).toMatch(/already have a request/);
   });
 
   it("turns an unknown error into an apology with the reference, never its message or stack", () => {

@@ -3,13 +3,20 @@
 # Run:   docker run --env-file .env -v dashtune-data:/app/data dashtune
 
 FROM node:24-bookworm-slim AS build
+# better-sqlite3 (the embedded usage ledger) is a native module; these build it if no prebuilt fits.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# Debian's ffmpeg is installed in the runtime image, so the npm-shipped binaries (optional deps) are dropped.
-RUN npm run build && npm prune --omit=dev --omit=optional
+# Debian's ffmpeg is installed in the runtime image, so the npm-shipped ffmpeg binaries are dropped.
+# (Not with --omit=optional: the chart renderer's native binary is an optional dependency too.)
+RUN npm run build \
+ && npm prune --omit=dev \
+ && rm -rf node_modules/@ffmpeg-installer/linux-* node_modules/@ffprobe-installer/linux-*
 
 FROM node:24-bookworm-slim AS runtime
 RUN apt-get update \

@@ -1,0 +1,224 @@
+import {
+  Migrator,
+  NO_MIGRATIONS,
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationResultSet,
+} from "kysely";
+import type { UsageDb } from "./db.js";
+
+/*
+ * Versioned migrations, listed here in code (no folder loading): the list is what runs, in key
+ * order, at startup. Never edit a migration that has shipped; add the next one.
+ *
+ * The DDL is the same for SQLite and PostgreSQL: `text`, `integer`, `bigint` (epoch ms) and
+ * `double precision` mean the same thing to both.
+ */
+
+// Migrations must not depend on the current table types, which describe the latest schema.
+type AnyDb = Kysely<any>;
+
+const ledger: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("usage_calls")
+      .addColumn("request_id", "text", (c) => c.primaryKey())
+      .addColumn("occurred_at", "bigint", (c) => c.notNull())
+      .addColumn("guild_id", "text")
+      .addColumn("channel_id", "text")
+      .addColumn("user_id", "text", (c) => c.notNull())
+      .addColumn("feature", "text", (c) => c.notNull())
+      .addColumn("model", "text", (c) => c.notNull())
+      .addColumn("outcome", "text", (c) => c.notNull())
+      .addColumn("music_seconds", "double precision", (c) => c.notNull().defaultTo(0))
+      .addColumn("input_tokens", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("output_tokens", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("audio_tokens", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("latency_ms", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("bytes_delivered", "bigint")
+      .execute();
+    // A guild's rows of a period (CSV export) and its top members for a period shorter than all
+    // time. The figures those sums need follow the key, so the sums are read from the index alone,
+    // without a lookup of each row.
+    await db.schema
+      .createIndex("usage_calls_guild_time")
+      .on("usage_calls")
+      .columns([
+        "guild_id",
+        "occurred_at",
+        "user_id",
+        "model",
+        "outcome",
+        "music_seconds",
+        "input_tokens",
+        "output_tokens",
+        "audio_tokens",
+        "bytes_delivered",
+      ])
+      .execute();
+    // A member's own usage and rows.
+    await db.schema
+      .createIndex("usage_calls_guild_user_time")
+      .on("usage_calls")
+      .columns(["guild_id", "user_id", "occurred_at"])
+      .execute();
+    // The bot owner's CSV export across guilds.
+    await db.schema.createIndex("usage_calls_time").on("usage_calls").column("occurred_at").execute();
+
+    // Running sums kept in the same transaction as each row, so that a report over months of a
+    // million rows reads a few thousand sums instead (see reports.ts). `guild_key` is the guild id,
+    // or "dm" for calls outside any guild (a primary key column cannot be NULL).
+    const sums = <TB extends string, C extends string>(table: CreateTableBuilder<TB, C>) =>
+      table
+        .addColumn("calls", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("failures", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("music_seconds", "double precision", (c) => c.notNull().defaultTo(0))
+        .addColumn("input_tokens", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("output_tokens", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("audio_tokens", "bigint", (c) => c.notNull().defaultTo(0))
+        .addColumn("bytes_delivered", "bigint", (c) => c.notNull().defaultTo(0));
+    await sums(
+      db.schema
+        .createTable("usage_daily_totals")
+        .addColumn("guild_key", "text", (c) => c.notNull())
+        .addColumn("day", "integer", (c) => c.notNull())
+        .addColumn("feature", "text", (c) => c.notNull())
+        .addColumn("model", "text", (c) => c.notNull()),
+    )
+      .addPrimaryKeyConstraint("usage_daily_totals_pk", ["guild_key", "day", "feature", "model"])
+      .execute();
+    // Totals of every guild for a period (bot owners).
+    await db.schema.createIndex("usage_daily_totals_day").on("usage_daily_totals").column("day").execute();
+    await sums(
+      db.schema
+        .createTable("usage_member_totals")
+        .addColumn("guild_key", "text", (c) => c.notNull())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("feature", "text", (c) => c.notNull())
+        .addColumn("model", "text", (c) => c.notNull()),
+    )
+      .addPrimaryKeyConstraint("usage_member_totals_pk", ["guild_key", "user_id", "feature", "model"])
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable("usage_member_totals").execute();
+    await db.schema.dropTable("usage_daily_totals").execute();
+    await db.schema.dropTable("usage_calls").execute();
+  },
+};
+
+const quotas: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("usage_guild_settings")
+      .addColumn("guild_key", "text", (c) => c.primaryKey())
+      .addColumn("overrides", "text", (c) => c.notNull())
+      .addColumn("updated_at", "bigint", (c) => c.notNull())
+      .addColumn("updated_by", "text")
+      .execute();
+    await db.schema
+      .createTable("usage_quota_user_day")
+      .addColumn("guild_key", "text", (c) => c.notNull())
+      .addColumn("user_id", "text", (c) => c.notNull())
+      .addColumn("day", "integer", (c) => c.notNull())
+      .addColumn("songs", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("music_seconds", "double precision", (c) => c.notNull().defaultTo(0))
+      .addColumn("analyses", "integer", (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint("usage_quota_user_day_pk", ["guild_key", "user_id", "day"])
+      .execute();
+    await db.schema
+      .createTable("usage_quota_guild_month")
+      .addColumn("guild_key", "text", (c) => c.notNull())
+      .addColumn("month", "integer", (c) => c.notNull())
+      .addColumn("music_seconds", "double precision", (c) => c.notNull().defaultTo(0))
+      .addColumn("cost", "double precision", (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint("usage_quota_guild_month_pk", ["guild_key", "month"])
+      .execute();
+    await db.schema
+      .createTable("usage_quota_reservations")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("guild_key", "text", (c) => c.notNull())
+      .addColumn("user_id", "text", (c) => c.notNull())
+      .addColumn("feature", "text", (c) => c.notNull())
+      .addColumn("model", "text")
+      .addColumn("day", "integer", (c) => c.notNull())
+      .addColumn("month", "integer", (c) => c.notNull())
+      .addColumn("music_seconds", "double precision", (c) => c.notNull().defaultTo(0))
+      .addColumn("cost", "double precision", (c) => c.notNull().defaultTo(0))
+      .addColumn("status", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .addColumn("finished_at", "bigint")
+      .execute();
+    // The holds that count against a guild's quotas right now.
+    await db.schema
+      .createIndex("usage_quota_reservations_held")
+      .on("usage_quota_reservations")
+      .columns(["guild_key", "status", "expires_at"])
+      .execute();
+    // A member's last song, for the cooldown.
+    await db.schema
+      .createIndex("usage_quota_reservations_member")
+      .on("usage_quota_reservations")
+      .columns(["guild_key", "user_id", "feature", "created_at"])
+      .execute();
+    // Sweeping old finished reservations.
+    await db.schema
+      .createIndex("usage_quota_reservations_created")
+      .on("usage_quota_reservations")
+      .column("created_at")
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable("usage_quota_reservations").execute();
+    await db.schema.dropTable("usage_quota_guild_month").execute();
+    await db.schema.dropTable("usage_quota_user_day").execute();
+    await db.schema.dropTable("usage_guild_settings").execute();
+  },
+};
+
+/** Every migration of the usage store, by name; names sort in the order they must run. */
+export const usageMigrations: Readonly<Record<string, Migration>> = {
+  "0001_ledger": ledger,
+  "0002_quotas": quotas,
+};
+
+export const MIGRATION_TABLE = "usage_migration";
+export const MIGRATION_LOCK_TABLE = "usage_migration_lock";
+
+function usageMigrator(db: UsageDb, schema: string | undefined): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...usageMigrations }) },
+    // Own bookkeeping tables, so another part of the bot could keep its own migrations in the same database.
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+}
+
+/**
+ * Brings the store's schema up to date. Safe to call from several processes at once: Kysely takes
+ * a lock (an advisory lock on PostgreSQL) around the run.
+ * Throws with the failing migration's name if one fails; the ones before it stay applied.
+ */
+export async function migrateUsageDb(db: UsageDb, options: { schema?: string | undefined } = {}): Promise<string[]> {
+  const { error, results } = await usageMigrator(db, options.schema).migrateToLatest();
+  return checked(error, results);
+}
+
+/** Undoes every migration (tests and tooling only). */
+export async function resetUsageDb(db: UsageDb, options: { schema?: string | undefined } = {}): Promise<string[]> {
+  const { error, results } = await usageMigrator(db, options.schema).migrateTo(NO_MIGRATIONS);
+  return checked(error, results);
+}
+
+function checked(error: unknown, results: MigrationResultSet["results"]): string[] {
+  const failed = results?.find((result) => result.status === "Error");
+  if (error !== undefined) {
+    const name = failed ? ` (${failed.migrationName})` : "";
+    throw new Error(`usage store migration failed${name}`, { cause: error });
+  }
+  return (results ?? []).filter((result) => result.status === "Success").map((result) => result.migrationName);
+}

@@ -1,0 +1,418 @@
+import { sql, type SelectQueryBuilder } from "kysely";
+import { sumsOfRows } from "./ledger.js";
+import { DAY_MS, dayKey, isoDateOfDay, periodRange, type ReportPeriod } from "./periods.js";
+import { estimateCost, type PriceTable } from "./prices.js";
+import { quotaStatus, type QuotaStatus } from "./quotas.js";
+import { FEATURES, guildKey, type Feature, type UsageDatabase } from "./schema.js";
+import type { UsageStore } from "./store.js";
+
+/*
+ * Report queries, answered from running totals that every ledger write keeps exact (ledger.ts)
+ * rather than from the rows, so their cost follows the number of days, guilds and members, not
+ * the number of calls:
+ *   - every period but "all" starts at a UTC midnight: a guild's (or all guilds') figures, daily
+ *     series and top guilds come from `usage_daily_totals` (per guild, day, feature, model);
+ *   - "all" comes from `usage_member_totals` (per guild, member, feature, model; all time);
+ *   - a member's figures and a guild's top members for a period other than "all" are summed
+ *     from the rows, through the (guild, member, time) and (guild, time) indexes — at most 31
+ *     days of one guild.
+ *
+ * The database sums per model; costs are priced here, per model, with the store's prices.
+ */
+
+export type UsageTotals = {
+  calls: number;
+  /** Calls whose outcome was not `ok`. */
+  failures: number;
+  musicSeconds: number;
+  inputTokens: number;
+  outputTokens: number;
+  audioTokens: number;
+  bytesDelivered: number;
+  /** Estimated cost in the report's currency; calls of unpriced models count as zero. */
+  estimatedCost: number;
+};
+
+/** A guild (`guildId: null`: calls outside any guild) or, for bot owners, every guild. */
+export type GuildScope = { guildId: string | null } | "all-guilds";
+/** Which calls a report covers: a guild, one member of a guild, or every guild. */
+export type ReportScope = { guildId: string | null; userId?: string | undefined } | "all-guilds";
+
+export type UsageReport = {
+  period: ReportPeriod;
+  from: Date | null;
+  to: Date;
+  currency: string;
+  total: UsageTotals;
+  byFeature: Record<Feature, UsageTotals>;
+  /** Models seen in the period that have no price (their cost is not in the estimates). */
+  unpricedModels: string[];
+};
+
+/** A member or a guild (`"dm"`: calls outside any guild) and what it used. */
+export type TopEntry = { id: string; calls: number; failures: number; musicSeconds: number; estimatedCost: number };
+
+/** One UTC day of a series; shaped to be handed to the daily usage chart as it is. */
+export type DailyPoint = {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  calls: number;
+  songs: number;
+  /** Analyses and follow-up questions. */
+  analyses: number;
+  failures: number;
+  musicSeconds: number;
+  /** Input, output and audio tokens together. */
+  tokens: number;
+  estimatedCost: number;
+};
+
+function emptyPoint(day: number): DailyPoint {
+  return {
+    day: isoDateOfDay(day),
+    calls: 0,
+    songs: 0,
+    analyses: 0,
+    failures: 0,
+    musicSeconds: 0,
+    tokens: 0,
+    estimatedCost: 0,
+  };
+}
+
+/** One ledger row as exported (e.g. to CSV). */
+export type LedgerRow = {
+  requestId: string;
+  occurredAt: Date;
+  guildId: string | null;
+  channelId: string | null;
+  userId: string;
+  feature: Feature;
+  model: string;
+  outcome: string;
+  musicSeconds: number;
+  inputTokens: number;
+  outputTokens: number;
+  audioTokens: number;
+  latencyMs: number;
+  bytesDelivered: number | null;
+  estimatedCost: number | null;
+};
+
+function emptyTotals(): UsageTotals {
+  return {
+    calls: 0,
+    failures: 0,
+    musicSeconds: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    audioTokens: 0,
+    bytesDelivered: 0,
+    estimatedCost: 0,
+  };
+}
+
+function isMemberScope(scope: ReportScope): scope is { guildId: string | null; userId: string } {
+  return scope !== "all-guilds" && scope.userId !== undefined;
+}
+
+type RowsQuery = SelectQueryBuilder<UsageDatabase, "usage_calls", object>;
+
+/** Ledger rows of a scope from a moment on. */
+function rowsOf(store: UsageStore, scope: ReportScope, from: Date | null): RowsQuery {
+  let query = store.db.selectFrom("usage_calls") as RowsQuery;
+  if (scope !== "all-guilds") {
+    query = query.where("guild_id", scope.guildId === null ? "is" : "=", scope.guildId);
+    if (scope.userId !== undefined) query = query.where("user_id", "=", scope.userId);
+  }
+  if (from !== null) query = query.where("occurred_at", ">=", from.getTime());
+  return query;
+}
+
+type DailyTotalsQuery = SelectQueryBuilder<UsageDatabase, "usage_daily_totals", object>;
+
+/** Daily totals of a guild (or of all guilds) from a UTC day on. */
+function dailyTotalsOf(store: UsageStore, scope: GuildScope, from: Date | null): DailyTotalsQuery {
+  let query = store.db.selectFrom("usage_daily_totals") as DailyTotalsQuery;
+  if (scope !== "all-guilds") query = query.where("guild_key", "=", guildKey(scope.guildId));
+  if (from !== null) query = query.where("day", ">=", dayKey(from));
+  return query;
+}
+
+type MemberTotalsQuery = SelectQueryBuilder<UsageDatabase, "usage_member_totals", object>;
+
+/** All-time totals of the members of a guild (or of all guilds), or of one member. */
+function memberTotalsOf(store: UsageStore, scope: ReportScope): MemberTotalsQuery {
+  let query = store.db.selectFrom("usage_member_totals") as MemberTotalsQuery;
+  if (scope !== "all-guilds") {
+    query = query.where("guild_key", "=", guildKey(scope.guildId));
+    if (scope.userId !== undefined) query = query.where("user_id", "=", scope.userId);
+  }
+  return query;
+}
+
+/** Sums of the sums of a totals table (both totals tables name their sums alike). */
+function sumsOfTotals() {
+  return [
+    sql<number>`sum(calls)`.as("calls"),
+    sql<number>`sum(failures)`.as("failures"),
+    sql<number>`sum(music_seconds)`.as("music_seconds"),
+    sql<number>`sum(input_tokens)`.as("input_tokens"),
+    sql<number>`sum(output_tokens)`.as("output_tokens"),
+    sql<number>`sum(audio_tokens)`.as("audio_tokens"),
+    sql<number>`sum(bytes_delivered)`.as("bytes_delivered"),
+  ] as const;
+}
+
+type SumRow = {
+  model: string;
+  calls: unknown;
+  failures: unknown;
+  music_seconds: unknown;
+  input_tokens: unknown;
+  output_tokens: unknown;
+  audio_tokens: unknown;
+  bytes_delivered: unknown;
+};
+
+/** Drivers return sums as numbers, bigints or strings (and `null` for an all-null sum). */
+function num(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return Number(value);
+}
+
+/** Adds one per-model group to totals, pricing it; returns false if the model has no price. */
+function addGroup(totals: UsageTotals, row: SumRow, prices: PriceTable): boolean {
+  const musicSeconds = num(row.music_seconds);
+  const inputTokens = num(row.input_tokens);
+  const outputTokens = num(row.output_tokens);
+  const audioTokens = num(row.audio_tokens);
+  const cost = estimateCost({ model: row.model, musicSeconds, inputTokens, outputTokens, audioTokens }, prices);
+  totals.calls += num(row.calls);
+  totals.failures += num(row.failures);
+  totals.musicSeconds += musicSeconds;
+  totals.inputTokens += inputTokens;
+  totals.outputTokens += outputTokens;
+  totals.audioTokens += audioTokens;
+  totals.bytesDelivered += num(row.bytes_delivered);
+  totals.estimatedCost += cost ?? 0;
+  return cost !== undefined;
+}
+
+/** Totals per feature for a period: calls, failures, music seconds, tokens, estimated cost. */
+export async function usageReport(store: UsageStore, scope: ReportScope, period: ReportPeriod): Promise<UsageReport> {
+  const { from, to } = periodRange(period, store.now());
+  let rows: (SumRow & { feature: Feature })[];
+  if (period === "all") {
+    rows = await memberTotalsOf(store, scope)
+      .select(["feature", "model", ...sumsOfTotals()])
+      .groupBy(["feature", "model"])
+      .execute();
+  } else if (isMemberScope(scope)) {
+    rows = await rowsOf(store, scope, from)
+      .select((eb) => ["feature", "model", ...sumsOfRows(eb)])
+      .groupBy(["feature", "model"])
+      .execute();
+  } else {
+    rows = await dailyTotalsOf(store, scope, from)
+      .select(["feature", "model", ...sumsOfTotals()])
+      .groupBy(["feature", "model"])
+      .execute();
+  }
+
+  const total = emptyTotals();
+  const byFeature = Object.fromEntries(FEATURES.map((feature) => [feature, emptyTotals()])) as Record<
+    Feature,
+    UsageTotals
+  >;
+  const unpriced = new Set<string>();
+  for (const row of rows) {
+    const featureTotals = byFeature[row.feature] ?? (byFeature[row.feature] = emptyTotals());
+    if (!addGroup(featureTotals, row, store.prices)) unpriced.add(row.model);
+    addGroup(total, row, store.prices);
+  }
+  return { period, from, to, currency: store.prices.currency, total, byFeature, unpricedModels: [...unpriced].sort() };
+}
+
+/**
+ * The biggest spenders of a period: members of a guild (`by: "user"`) or, for bot owners, guilds
+ * (`by: "guild"`, scope `"all-guilds"`), ordered by estimated cost, then music seconds, then calls.
+ * Calls outside any guild are listed under the guild id `"dm"`.
+ */
+export async function topSpenders(
+  store: UsageStore,
+  scope: GuildScope,
+  period: ReportPeriod,
+  options: { by: "user" | "guild"; limit?: number | undefined },
+): Promise<TopEntry[]> {
+  const { from } = periodRange(period, store.now());
+  let rows: (SumRow & { id: string })[];
+  if (period === "all") {
+    const column = options.by === "guild" ? "guild_key" : "user_id";
+    rows = await memberTotalsOf(store, scope)
+      .select([`${column} as id`, "model", ...sumsOfTotals()])
+      .groupBy([column, "model"])
+      .execute();
+  } else if (options.by === "guild") {
+    rows = await dailyTotalsOf(store, scope, from)
+      .select(["guild_key as id", "model", ...sumsOfTotals()])
+      .groupBy(["guild_key", "model"])
+      .execute();
+  } else {
+    rows = await rowsOf(store, scope, from)
+      .select((eb) => ["user_id as id", "model", ...sumsOfRows(eb)])
+      .groupBy(["user_id", "model"])
+      .execute();
+  }
+
+  const byId = new Map<string, UsageTotals>();
+  for (const row of rows) {
+    const totals = byId.get(row.id) ?? emptyTotals();
+    addGroup(totals, row, store.prices);
+    byId.set(row.id, totals);
+  }
+  return [...byId]
+    .map(([id, t]) => ({ id, calls: t.calls, failures: t.failures, musicSeconds: t.musicSeconds, estimatedCost: t.estimatedCost }))
+    .sort(
+      (a, b) =>
+        b.estimatedCost - a.estimatedCost ||
+        b.musicSeconds - a.musicSeconds ||
+        b.calls - a.calls ||
+        a.id.localeCompare(b.id),
+    )
+    .slice(0, options.limit ?? 10);
+}
+
+/**
+ * One point per UTC day of the period (days without calls included, as zeros), oldest first, for
+ * a chart. For `"all"` the series starts at the first recorded call.
+ */
+export async function dailySeries(store: UsageStore, scope: ReportScope, period: ReportPeriod): Promise<DailyPoint[]> {
+  const now = store.now();
+  const { from } = periodRange(period, now);
+  let rows: (SumRow & { day: unknown; feature: Feature })[];
+  if (isMemberScope(scope)) {
+    // Integer division on both databases (bigint / integer in PostgreSQL, integer / integer in SQLite).
+    const day = sql<number>`occurred_at / ${sql.lit(DAY_MS)}`;
+    rows = await rowsOf(store, scope, from)
+      .select((eb) => [day.as("day"), "feature", "model", ...sumsOfRows(eb)])
+      .groupBy([day, "feature", "model"])
+      .execute();
+  } else {
+    rows = await dailyTotalsOf(store, scope, from)
+      .select(["day", "feature", "model", ...sumsOfTotals()])
+      .groupBy(["day", "feature", "model"])
+      .execute();
+  }
+
+  const byDay = new Map<number, DailyPoint>();
+  for (const row of rows) {
+    const key = num(row.day);
+    const totals = emptyTotals();
+    addGroup(totals, row, store.prices);
+    const point = byDay.get(key) ?? emptyPoint(key);
+    point.calls += totals.calls;
+    if (row.feature === "song") point.songs += totals.calls;
+    else point.analyses += totals.calls;
+    point.failures += totals.failures;
+    point.musicSeconds += totals.musicSeconds;
+    point.tokens += totals.inputTokens + totals.outputTokens + totals.audioTokens;
+    point.estimatedCost += totals.estimatedCost;
+    byDay.set(key, point);
+  }
+  const lastDay = dayKey(now);
+  let firstDay = from === null ? lastDay : dayKey(from);
+  for (const key of byDay.keys()) firstDay = Math.min(firstDay, key);
+  const series: DailyPoint[] = [];
+  for (let d = firstDay; d <= lastDay; d++) {
+    series.push(byDay.get(d) ?? emptyPoint(d));
+  }
+  return series;
+}
+
+export type MemberReport = { usage: UsageReport; quota: QuotaStatus };
+
+/** A member's own usage in a guild for a period, and what is left of their quota today. */
+export async function memberReport(
+  store: UsageStore,
+  who: { guildId: string | null; userId: string },
+  period: ReportPeriod,
+): Promise<MemberReport> {
+  const [usage, quota] = await Promise.all([
+    usageReport(store, { guildId: who.guildId, userId: who.userId }, period),
+    quotaStatus(store, who),
+  ]);
+  return { usage, quota };
+}
+
+/**
+ * Raw rows of a period, oldest first, for a CSV export. At most `limit` rows (default 100,000);
+ * pass the last row back as `after` to get the next page.
+ */
+export async function ledgerRows(
+  store: UsageStore,
+  scope: ReportScope,
+  period: ReportPeriod,
+  options: { limit?: number; after?: Pick<LedgerRow, "occurredAt" | "requestId"> } = {},
+): Promise<LedgerRow[]> {
+  const { from } = periodRange(period, store.now());
+  let query = rowsOf(store, scope, from).selectAll();
+  const { after } = options;
+  if (after) {
+    const at = after.occurredAt.getTime();
+    query = query.where((eb) =>
+      eb.or([eb("occurred_at", ">", at), eb.and([eb("occurred_at", "=", at), eb("request_id", ">", after.requestId)])]),
+    );
+  }
+  const rows = await query
+    .orderBy("occurred_at")
+    .orderBy("request_id")
+    .limit(options.limit ?? 100_000)
+    .execute();
+  return rows.map((row) => ({
+    requestId: row.request_id,
+    occurredAt: new Date(num(row.occurred_at)),
+    guildId: row.guild_id,
+    channelId: row.channel_id,
+    userId: row.user_id,
+    feature: row.feature,
+    model: row.model,
+    outcome: row.outcome,
+    musicSeconds: num(row.music_seconds),
+    inputTokens: num(row.input_tokens),
+    outputTokens: num(row.output_tokens),
+    audioTokens: num(row.audio_tokens),
+    latencyMs: num(row.latency_ms),
+    bytesDelivered: row.bytes_delivered === null ? null : num(row.bytes_delivered),
+    estimatedCost:
+      estimateCost(
+        {
+          model: row.model,
+          musicSeconds: num(row.music_seconds),
+          inputTokens: num(row.input_tokens),
+          outputTokens: num(row.output_tokens),
+          audioTokens: num(row.audio_tokens),
+        },
+        store.prices,
+      ) ?? null,
+  }));
+}
+
+/** Column order of a ledger CSV export: `toCsv(rows, LEDGER_CSV_COLUMNS)`. */
+export const LEDGER_CSV_COLUMNS = [
+  "occurredAt",
+  "requestId",
+  "guildId",
+  "channelId",
+  "userId",
+  "feature",
+  "model",
+  "outcome",
+  "musicSeconds",
+  "inputTokens",
+  "outputTokens",
+  "audioTokens",
+  "latencyMs",
+  "bytesDelivered",
+  "estimatedCost",
+] as const satisfies readonly (keyof LedgerRow)[];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseUsageConfig, type UsageConfig } from "./usage/config.js";
 
 /**
  * Everything the bot reads from its environment, validated once at boot.
@@ -39,6 +40,10 @@ const configSchema = z.object({
   ANALYSIS_REPLIES_PUBLIC: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   ANALYSIS_SEND_DISCORD_LINKS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   ANALYSES_AT_ONCE: positiveInt(2),
+  OWNER_IDS: z
+    .string()
+    .regex(/^\d{17,20}(\s*,\s*\d{17,20})*$/, "must be Discord user ids separated by commas")
+    .optional(),
 });
 
 export type Config = {
@@ -64,6 +69,10 @@ export type Config = {
   analysisRepliesPublic: boolean;
   analysisSendDiscordLinks: boolean;
   analysesAtOnce: number;
+  /** Bot owners: they see usage across every server. */
+  ownerIds: ReadonlySet<string>;
+  /** Ledger database, prices and quota defaults (see src/usage/config.ts). */
+  usage: UsageConfig;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -79,8 +88,12 @@ function withoutEmptyValues(env: Record<string, string | undefined>): Record<str
 
 export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
   const parsed = configSchema.safeParse(withoutEmptyValues(env));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  const usage = parseUsageConfig(env);
+  if (!parsed.success || !usage.ok) {
+    const problems = [
+      ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`)),
+      ...(usage.ok ? [] : usage.problems),
+    ];
     return { ok: false, problems };
   }
   const e = parsed.data;
@@ -109,6 +122,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       analysisRepliesPublic: e.ANALYSIS_REPLIES_PUBLIC,
       analysisSendDiscordLinks: e.ANALYSIS_SEND_DISCORD_LINKS,
       analysesAtOnce: e.ANALYSES_AT_ONCE,
+      ownerIds: new Set((e.OWNER_IDS ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")),
+      usage: usage.config,
     },
   };
 }

@@ -30,6 +30,8 @@ import { createMemoryGuildSettingsStore } from "./settings/guild-settings.js";
 import { createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
 import { createMemorySongRecordStore } from "./songs/song-records.js";
+import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
+import { createMetering } from "./usage/metering.js";
 
 /**
  * The composition root: config → logger → clients → Discord client. Nothing else wires.
@@ -38,11 +40,29 @@ import { createMemorySongRecordStore } from "./songs/song-records.js";
 
 export type RunningBot = {
   client: Client;
+  /** The usage ledger (tests read it; the bot writes it). */
+  usageStore: UsageStore;
   /** Finish songs under way (up to `graceMs`), then disconnect. */
   stop(graceMs?: number): Promise<void>;
 };
 
 export async function startBot(config: Config, logger: Logger): Promise<RunningBot> {
+  // Opening the ledger runs its migrations; a database that can't be opened stops the bot here.
+  const usageStore = await openUsageStore({
+    target: config.usage.database,
+    prices: config.usage.prices,
+    quotaDefaults: config.usage.quotaDefaults,
+    reservationTtlMs: config.usage.reservationTtlMs,
+    onBackgroundError: (error) => logger.error({ err: error }, "usage ledger background work failed"),
+  });
+  logger.info({ database: config.usage.database.dialect }, "usage ledger open");
+  const metering = createMetering(usageStore, logger.child({ component: "ledger" }));
+  // Holds left by a crash expire on their own; the sweep just keeps the table small.
+  const sweepTimer = setInterval(() => {
+    sweepReservations(usageStore).catch((error: unknown) => logger.warn({ err: error }, "sweeping expired quota holds failed"));
+  }, 5 * 60 * 1000);
+  sweepTimer.unref();
+
   const download = createDownloader({
     allowedHosts: [...defaultDownloadHosts, hostOfUrl(config.dashscopeBaseUrl), hostOfUrl(config.discordApiUrl)],
     maxBytes: config.downloadMaxBytes,
@@ -95,6 +115,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     conversations: createMemoryConversationStore({ maxConversations: 2000, ttlMs: 24 * 60 * 60 * 1000 }),
     guildSettings,
     queue: analysisQueue,
+    metering,
     model: config.qwenAudioModel,
     // A streaming answer is worth seeing sooner than song progress, but no more than about once a second.
     progressIntervalMs: Math.min(config.progressIntervalMs, 1000),
@@ -111,6 +132,8 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     fitUnderBytes: (audio, format, maxBytes) => audioTools.fitUnderBytes(audio, format, maxBytes),
     songRecords: createMemorySongRecordStore({ maxRecords: 5000 }),
     queue,
+    metering,
+    musicModel: config.funMusicModel,
     progressIntervalMs: config.progressIntervalMs,
     musicTimeoutMs: config.musicTimeoutMs,
   };
@@ -158,16 +181,25 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     });
   });
 
-  await client.login(config.discordToken);
+  try {
+    await client.login(config.discordToken);
+  } catch (error) {
+    clearInterval(sweepTimer);
+    await usageStore.close();
+    throw error;
+  }
   await ready;
 
   return {
     client,
+    usageStore,
     async stop(graceMs = 60_000) {
       const [songs, analyses] = await Promise.all([queue.shutdown(graceMs), analysisQueue.shutdown(graceMs)]);
       const unfinished = songs.unfinished + analyses.unfinished;
       if (unfinished > 0) logger.warn({ unfinished }, "stopping with work still under way");
+      clearInterval(sweepTimer);
       await client.destroy();
+      await usageStore.close();
     },
   };
 }

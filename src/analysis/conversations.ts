@@ -25,6 +25,8 @@ export type AnalysisConversation = {
   /** Seconds analysed when the recording was longer than the bot analyses. */
   truncatedAtSeconds: number | undefined;
   language: string;
+  /** The Qwen-Audio model the conversation is held with. */
+  model: string;
   pieces: AnalysisPiece[];
   /** Every answer so far, rendered into pages, so the page buttons of any reply keep working. */
   answers: AnalysisAnswer[];

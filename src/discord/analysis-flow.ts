@@ -16,7 +16,9 @@ import { languageOfLocale, type AnalysisQuestion } from "../analysis/prompts.js"
 import type { AudioSource } from "../analysis/sources.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { DashScopeError } from "../dashscope/errors.js";
 import type { JobQueue } from "../jobs/job-queue.js";
+import { textInputTokens, type Metering } from "../usage/metering.js";
 import type { GuildSettingsStore } from "../settings/guild-settings.js";
 import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } from "./analysis-layout.js";
 import { encodeCustomId, type CustomId } from "./components/custom-id.js";
@@ -39,6 +41,7 @@ export type AnalysisServices = {
   guildSettings: GuildSettingsStore;
   /** Bounds analyses across the bot and allows one per user at a time (follow-ups included). */
   queue: JobQueue;
+  metering: Metering;
   model: string;
   progressIntervalMs: number;
 };
@@ -68,7 +71,10 @@ function answerTitle(question: AnalysisQuestion, conversation: Pick<AnalysisConv
   }
 }
 
-/** Asks one question of the conversation's audio with a live-edited reply, then posts the answer. */
+/**
+ * Asks one question of the conversation's audio: holds quota, acknowledges (privately unless the
+ * conversation is public), streams progress, records every call in the ledger, posts the answer.
+ */
 async function askAndReply(
   interaction: RepliableInteraction,
   conversation: AnalysisConversation,
@@ -78,6 +84,19 @@ async function askAndReply(
   prepare?: () => Promise<void>,
 ): Promise<void> {
   const { t, log } = context;
+  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
+  const reservationId = await services.metering.reserve({
+    guildId: interaction.guildId,
+    userId: interaction.user.id,
+    feature: prepare ? "analysis" : "follow-up",
+    model: services.model,
+  });
+  try {
+    await interaction.deferReply(conversation.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+  } catch (error) {
+    await services.metering.release(reservationId);
+    throw error;
+  }
   const started = Date.now();
   let phase: Phase = prepare ? { name: "preparing" } : { name: "listening", text: "" };
   const render = () => {
@@ -111,17 +130,25 @@ async function askAndReply(
       },
       { onQueued: (position) => (phase = { name: "queued", position }) },
     );
+  } catch (error) {
+    // Nothing reached the model (a queue refusal, an undecodable file): the hold goes back.
+    await services.metering.release(reservationId);
+    throw error;
   } finally {
     await progress.stop();
   }
 
-  // One line per paid call, for the usage ledger.
-  for (const call of result.calls) {
-    log.info(
-      { requestId: call.requestId, model: call.model, startSeconds: call.startSeconds, inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, audioTokens: call.usage.audioTokens, finishReason: call.finishReason },
-      "qwen-audio call",
-    );
+  await recordAnalysisCalls(result, conversation, interaction, prepare ? "analysis" : "follow-up", services.metering, log);
+  const first = result.failed[0];
+  if (result.answers.length === 0 && first) {
+    await services.metering.release(reservationId);
+    throw first.error;
   }
+  await services.metering.settle(reservationId, {
+    inputTokens: result.calls.reduce((sum, call) => sum + textInputTokens(call.usage.inputTokens, call.usage.audioTokens), 0),
+    outputTokens: result.usage.outputTokens,
+    audioTokens: result.usage.audioTokens,
+  });
 
   log.info(
     {
@@ -163,6 +190,38 @@ async function askAndReply(
   context.markReplyFinal();
 }
 
+/** One ledger row (and one log line) per Qwen-Audio call, answered or failed. */
+async function recordAnalysisCalls(
+  result: AskPiecesResult,
+  conversation: AnalysisConversation,
+  interaction: RepliableInteraction,
+  feature: "analysis" | "follow-up",
+  metering: Metering,
+  log: Logger,
+): Promise<void> {
+  const where = { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id, feature, model: conversation.model };
+  for (const call of result.calls) {
+    log.info(
+      { requestId: call.requestId, model: call.model, startSeconds: call.startSeconds, inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, audioTokens: call.usage.audioTokens, finishReason: call.finishReason, latencyMs: call.latencyMs },
+      "qwen-audio call",
+    );
+    await metering.record({
+      ...where,
+      occurredAt: call.occurredAt,
+      requestId: call.requestId,
+      outcome: "ok",
+      inputTokens: textInputTokens(call.usage.inputTokens, call.usage.audioTokens),
+      outputTokens: call.usage.outputTokens ?? 0,
+      audioTokens: call.usage.audioTokens ?? 0,
+      latencyMs: call.latencyMs,
+    });
+  }
+  for (const failure of result.failed) {
+    const error = failure.error instanceof DashScopeError ? failure.error : undefined;
+    await metering.record({ ...where, occurredAt: failure.occurredAt, requestId: error?.requestId, outcome: error?.code ?? "Unexpected", latencyMs: failure.latencyMs });
+  }
+}
+
 /**
  * Analyse the first audio of a message (or of the song result); the others are offered in a
  * select menu. The reply is private unless the server made analysis replies public, because the
@@ -176,9 +235,7 @@ export async function startAnalysis(
 ): Promise<void> {
   const [source, ...otherSources] = sources;
   if (!source) throw new UserError("analysis.noAudio");
-  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
   const ephemeral = !(await services.guildSettings.get(interaction.guildId)).analysisRepliesPublic;
-  await interaction.deferReply(ephemeral ? { flags: MessageFlags.Ephemeral } : {});
 
   const conversation: AnalysisConversation = {
     id: newConversationId(),
@@ -189,6 +246,7 @@ export async function startAnalysis(
     durationSeconds: source.durationSeconds ?? 0,
     truncatedAtSeconds: undefined,
     language: languageOfLocale(interaction.locale),
+    model: services.model,
     pieces: [],
     answers: [],
     otherSources,
@@ -230,8 +288,6 @@ export async function handleAnalysisAction(
     await interaction.showModal(askQuestionModal(conversation.id, context.t));
     return;
   }
-  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
-  await interaction.deferReply(conversation.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   await askAndReply(interaction, conversation, questionsByAction[id.action], services, context);
 }
 
@@ -269,8 +325,6 @@ export async function handleAskQuestionModal(
   const conversation = await conversationFor(interaction, id.conversationId, services, { requesterOnly: true });
   const question = interaction.fields.getTextInputValue(QUESTION_FIELD).trim();
   if (question === "") throw new UserError("analysis.emptyQuestion");
-  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
-  await interaction.deferReply(conversation.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
   await askAndReply(interaction, conversation, { kind: "ask", question }, services, context);
 }
 

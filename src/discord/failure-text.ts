@@ -1,8 +1,10 @@
+import { TimestampStyles, time } from "discord.js";
 import { billingStateCodes, DashScopeError } from "../dashscope/errors.js";
 import { UserError } from "../errors.js";
 import type { MessageKey, MessageParams } from "../i18n/index.js";
 import { JobRejectedError } from "../jobs/job-queue.js";
 import { DownloadError } from "../net/download.js";
+import { QuotaRefusedError } from "../usage/metering.js";
 
 /** A translator already bound to the user's locale. */
 export type LocalTranslate = <K extends MessageKey>(key: K, ...params: MessageParams<K> extends undefined ? [] : [MessageParams<K>]) => string;
@@ -20,6 +22,10 @@ export type FailureDescription = {
 export function describeFailure(error: unknown, t: LocalTranslate, reference: string): FailureDescription {
   if (error instanceof UserError) {
     return { text: (t as (key: MessageKey, params?: unknown) => string)(error.messageKey, error.params), level: "info" };
+  }
+  if (error instanceof QuotaRefusedError) {
+    const resets = time(Math.ceil(error.resetsAt.getTime() / 1000), TimestampStyles.RelativeTime);
+    return { text: t(`quota.${error.limit}`, { resets }), level: "info" };
   }
   if (error instanceof JobRejectedError) {
     return { text: t(error.reason === "owner-busy" ? "busy" : "song.shuttingDown"), level: "info" };

@@ -1,7 +1,9 @@
 import { MessageFlags, type RepliableInteraction } from "discord.js";
 import type { GeneratedSong, SongInput, SongInputCheck, SongProgress } from "../dashscope/music-types.js";
 import { UserError } from "../errors.js";
+import { DashScopeError } from "../dashscope/errors.js";
 import type { JobQueue } from "../jobs/job-queue.js";
+import type { Metering } from "../usage/metering.js";
 import type { Logger } from "../log.js";
 import { newSongId, type SongRecord, type SongRecordStore } from "../songs/song-records.js";
 import { isInteractionTokenGone } from "./channel-fallback.js";
@@ -20,9 +22,18 @@ export type SongServices = {
   fitUnderBytes: FitUnderBytes;
   songRecords: SongRecordStore;
   queue: JobQueue;
+  metering: Metering;
+  /** The Fun-Music model songs are made with, for the ledger. */
+  musicModel: string;
   progressIntervalMs: number;
   musicTimeoutMs: number;
 };
+
+/**
+ * Music seconds held against the quotas while a song is made; settled to `usage.duration`
+ * afterwards. The seed's example song bills 200 s.
+ */
+const SONG_SECONDS_HELD = 200;
 
 type Phase = { name: "starting" } | { name: "queued"; position: number } | { name: "generating"; audioSeconds: number | undefined } | { name: "finishing" };
 
@@ -47,8 +58,23 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
   const check = services.checkSongInput(input);
   if (!check.ok) throw songInputError(check);
   if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
+  const reservationId = await services.metering.reserve({
+    guildId: interaction.guildId,
+    userId: interaction.user.id,
+    feature: "song",
+    estimatedSeconds: SONG_SECONDS_HELD,
+    model: services.musicModel,
+  });
+  const ledgerRow = { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id, feature: "song" as const, model: services.musicModel };
+  let callStarted: number | undefined;
+  let recorded = false;
 
-  await interaction.deferReply();
+  try {
+    await interaction.deferReply();
+  } catch (error) {
+    await services.metering.release(reservationId);
+    throw error;
+  }
 
   const started = Date.now();
   let phase: Phase = { name: "starting" };
@@ -81,12 +107,14 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
   let song: GeneratedSong;
   let record: SongRecord;
   let file: SongFile;
+  let ledgerRequestId: string | undefined;
   try {
     log.info({ mode: check.mode, uses: check.uses, gender: input.gender, format: input.format, watermark: input.watermark }, "song requested");
     song = await services.queue.run(
       interaction.user.id,
       () => {
         phase = { name: "generating", audioSeconds: undefined };
+        callStarted = Date.now();
         return services.generateSong(input, {
           timeoutMs: services.musicTimeoutMs,
           log,
@@ -98,6 +126,12 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
       { onQueued: (position) => (phase = { name: "queued", position }) },
     );
     phase = { name: "finishing" };
+    // Recorded before delivery, so a crash while delivering can't lose what was paid for.
+    ledgerRequestId = await services.metering.record(
+      { ...ledgerRow, occurredAt: new Date(callStarted ?? started), requestId: song.requestId, outcome: "ok", musicSeconds: song.billedSeconds ?? 0, latencyMs: Date.now() - (callStarted ?? started) },
+      { reservationId },
+    );
+    recorded = true;
     if (song.audioError !== undefined) {
       log.warn({ err: song.audioError, requestId: song.requestId }, "the song's file could not be fetched; delivering its link");
     }
@@ -128,10 +162,24 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
     await services.songRecords.save(record);
     // Still under the progress message: re-encoding a long wav takes seconds.
     file = await chooseSongFile(song, title, attachmentLimitOf(interaction), services.fitUnderBytes, log);
+  } catch (error) {
+    if (!recorded) {
+      if (error instanceof DashScopeError && callStarted !== undefined) {
+        // A failed call is a row too (its outcome the error code); recording it releases the hold.
+        await services.metering.record(
+          { ...ledgerRow, occurredAt: new Date(callStarted), requestId: error.requestId, outcome: error.code, latencyMs: Date.now() - callStarted },
+          { reservationId },
+        );
+      } else {
+        await services.metering.release(reservationId);
+      }
+    }
+    throw error;
   } finally {
     await progress.stop();
   }
   await deliverSong(interaction, song, record, file, context);
+  await services.metering.delivered(ledgerRequestId, file.kind === "link-only" ? 0 : file.data.length);
   // Sent after delivery: Discord turns the first follow-up after a defer into the public reply itself.
   if (check.promptIgnored) {
     await interaction

@@ -10,7 +10,10 @@ const limitUnits = {
   characters: "characters",
 } as const;
 
+import { enUsage } from "./en-usage.js";
+
 export const en = {
+  ...enUsage,
   // /song: input problems
   "song.input.missing": () => "Give me a **prompt** (a description of the song) or **lyrics** to sing.",
   "song.input.tooShort": (p: { field: string; unit: keyof typeof limitUnits; min: number; actual: number }) =>
@@ -111,6 +114,16 @@ export const en = {
   "analysis.notYours": () => "Only the person who asked for this analysis can use these buttons.",
   "analysis.sharedBy": (p: { user: string }) => `Shared by ${p.user}`,
   "analysis.shared": () => "Shared in the channel.",
+
+  // Quotas (resets is a Discord timestamp)
+  "quota.song-cooldown": (p: { resets: string }) => `Songs have a cooldown in this server. You can make your next one ${p.resets}.`,
+  "quota.user-daily-songs": (p: { resets: string }) => `You've made all the songs you can today. The limit resets ${p.resets}.`,
+  "quota.user-daily-music-seconds": (p: { resets: string }) => `You've used today's music time. It resets ${p.resets}.`,
+  "quota.user-daily-analyses": (p: { resets: string }) => `You've used all of today's audio analyses. They reset ${p.resets}.`,
+  "quota.guild-monthly-music-seconds": (p: { resets: string }) =>
+    `This server has used its music budget for the month. It resets ${p.resets}; a server admin can raise it with /limits.`,
+  "quota.guild-monthly-cost": (p: { resets: string }) =>
+    `This server has reached its spending budget for the month. It resets ${p.resets}; a server admin can raise it with /limits.`,
 
   // Server settings
   "settings.saved.analysisVisibility": (p: { visibility: string }) => `Analyze audio replies are now ${p.visibility} by default in this server.`,

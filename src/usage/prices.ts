@@ -42,6 +42,12 @@ export const EXAMPLE_PRICES: PriceTable = {
   models: {
     "fun-music-v1": { perMusicSecond: 0.05, perThousandInputTokens: 0, perThousandOutputTokens: 0, perThousandAudioTokens: 0 },
     "fun-music-preview": { perMusicSecond: 0.05, perThousandInputTokens: 0, perThousandOutputTokens: 0, perThousandAudioTokens: 0 },
+    "qwen2-audio-instruct": {
+      perMusicSecond: 0,
+      perThousandInputTokens: 0.0004,
+      perThousandOutputTokens: 0.0045,
+      perThousandAudioTokens: 0.025,
+    },
     "qwen-audio-turbo": {
       perMusicSecond: 0,
       perThousandInputTokens: 0.0004,

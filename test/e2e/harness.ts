@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
@@ -33,7 +36,16 @@ export async function startSandbox(options: {
   const guildId = discord.guilds[0]?.id;
   if (!guildId) throw new Error("the fake Discord has no guild");
 
+  // Each sandbox keeps its own ledger file, so tests never share (or leave behind) a database.
+  const dataDir = await mkdtemp(join(tmpdir(), "dashtune-sandbox-"));
   const parsed = parseConfig({
+    DATABASE_URL: `sqlite:${join(dataDir, "ledger.sqlite")}`,
+    // Quotas off unless a test sets them, so tests about other things never trip a limit.
+    QUOTA_SONG_COOLDOWN_SECONDS: "0",
+    QUOTA_USER_DAILY_SONGS: "unlimited",
+    QUOTA_USER_DAILY_MUSIC_SECONDS: "unlimited",
+    QUOTA_USER_DAILY_ANALYSES: "unlimited",
+    QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "unlimited",
     DISCORD_TOKEN: discord.token,
     DASHSCOPE_API_KEY: dashscope.apiKey,
     DISCORD_API_URL: discord.restUrl,
@@ -62,6 +74,7 @@ export async function startSandbox(options: {
     bot = await startBot(config, logger);
   } catch (error) {
     await Promise.allSettled([discord.close(), dashscope.close()]);
+    await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 
@@ -74,6 +87,7 @@ export async function startSandbox(options: {
     async close() {
       await bot.stop(2_000);
       await Promise.allSettled([discord.close(), dashscope.close()]);
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

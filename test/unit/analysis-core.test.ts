@@ -105,9 +105,11 @@ describe("asking every part", () => {
     expect(result.failed.map((f) => f.startSeconds)).toEqual([30]);
   });
 
-  it("fails with the first error when no part could be answered", async () => {
+  it("returns every failure, with its timing, when no part could be answered", async () => {
     const error = new DashScopeError({ code: "InvalidApiKey", status: 401, message: "x", endpoint: "/e" });
-    await expect(askPieces([piece(0, 5)], { kind: "overview" }, "English", deps(async () => Promise.reject(error)))).rejects.toBe(error);
+    const result = await askPieces([piece(0, 5)], { kind: "overview" }, "English", deps(async () => Promise.reject(error)));
+    expect(result.answers).toEqual([]);
+    expect(result.failed).toEqual([{ startSeconds: 0, endSeconds: 5, error, occurredAt: expect.any(Date), latencyMs: expect.any(Number) }]);
   });
 });
 

@@ -33,4 +33,20 @@ describe("parseConfig", () => {
     const result = parseConfig({ ...required, DASHSCOPE_HTTP_BASE_URL: "http://127.0.0.1:9000/api/v1/" });
     expect(result.ok && result.config.dashscopeBaseUrl).toBe("http://127.0.0.1:9000/api/v1");
   });
+
+  it("lists usage-ledger problems together with the others", () => {
+    const result = parseConfig({ ...required, DATABASE_URL: "mysql://nope", QUOTA_USER_DAILY_SONGS: "many", OWNER_IDS: "123" });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.problems.join("\n");
+    expect(text).toMatch(/DATABASE_URL|mysql/);
+    expect(text).toContain("QUOTA_USER_DAILY_SONGS");
+    expect(text).toContain("OWNER_IDS");
+  });
+
+  it("reads bot owners as a set of ids and the ledger as an embedded SQLite file by default", () => {
+    const result = parseConfig({ ...required, OWNER_IDS: "123456789012345678, 223456789012345678" });
+    expect(result.ok && [...result.config.ownerIds]).toEqual(["123456789012345678", "223456789012345678"]);
+    expect(result.ok && result.config.usage.database).toMatchObject({ dialect: "sqlite" });
+  });
 });

@@ -1,0 +1,127 @@
+import { readFile } from "node:fs/promises";
+import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from "discord.js";
+import { afterEach, describe, expect, it } from "vitest";
+import type { FakeMessageView, InteractionHandle } from "../fakes/discord/index.js";
+import { ledgerRows } from "../../src/usage/index.js";
+import { startSandbox, type Sandbox } from "./harness.js";
+
+const MUSIC_PATH = "/api/v1/services/audio/music/generation";
+const QWEN_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
+const answered = (message: FakeMessageView) => message.embeds.length > 0;
+const prompt = (value: string) => [{ type: ApplicationCommandOptionType.String, name: "prompt", value }];
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function refusal(handle: InteractionHandle): Promise<string> {
+  const response = await handle.response();
+  expect(response.type).toBe(InteractionResponseType.ChannelMessageWithSource);
+  const data = response.data as { content?: string; flags?: number };
+  expect((data.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+  return data.content ?? "";
+}
+
+const rows = (s: Sandbox) => ledgerRows(s.bot.usageStore, { guildId: s.guildId }, "all");
+
+describe("the usage ledger", () => {
+  it("records every song call once, paid or failed, with what it billed and delivered", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 100, songSeconds: 8 } });
+    const user = sandbox.discord.createUser();
+    const ok = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("ledger tune") });
+    const reply = await ok.waitForOriginal(answered, 20_000);
+    sandbox.dashscope.enqueue({ kind: "error", status: 401, code: "InvalidApiKey", path: MUSIC_PATH });
+    const failed = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("ledger fail") });
+    await failed.waitForFollowup((m) => m.ephemeral, 20_000);
+
+    const ledger = await rows(sandbox);
+    const calls = sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH);
+    expect(ledger).toHaveLength(2);
+    const paid = ledger.find((row) => row.outcome === "ok");
+    expect(paid).toMatchObject({
+      requestId: calls[0]?.requestId,
+      guildId: sandbox.guildId,
+      userId: user.id,
+      feature: "song",
+      model: "fun-music-v1",
+      musicSeconds: 8,
+      bytesDelivered: reply.attachments[0]?.size,
+    });
+    expect(paid?.latencyMs).toBeGreaterThan(0);
+    expect(ledger.find((row) => row.outcome !== "ok")).toMatchObject({ outcome: "InvalidApiKey", requestId: calls[1]?.requestId, musicSeconds: 0 });
+  });
+
+  it("records each Qwen-Audio call of a split recording with its tokens, text and audio apart", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50 } });
+    const handle = await sandbox.discord.sendMessageCommand({
+      name: "Analyze audio",
+      user: sandbox.discord.createUser(),
+      targetMessage: { attachments: [{ filename: "long.ogg", bytes: await readFile("test/fixtures/audio/long-recording.ogg"), contentType: "audio/ogg" }] },
+    });
+    await handle.waitForOriginal(answered, 30_000);
+    const ledger = await rows(sandbox);
+    const calls = sandbox.dashscope.requests.filter((r) => r.path === QWEN_PATH);
+    expect(ledger).toHaveLength(3);
+    expect(ledger.map((row) => row.requestId).sort()).toEqual(calls.map((call) => call.requestId).sort());
+    for (const row of ledger) {
+      expect(row).toMatchObject({ feature: "analysis", model: "qwen2-audio-instruct", outcome: "ok" });
+      expect(row.audioTokens).toBeGreaterThan(300);
+      expect(row.inputTokens).toBeGreaterThan(0);
+      expect(row.outputTokens).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe("quotas", () => {
+  it("refuses a user's song past the daily limit, before any paid call, saying when it resets; a failed song is refunded", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50 }, env: { QUOTA_USER_DAILY_SONGS: "1" } });
+    const user = sandbox.discord.createUser();
+    sandbox.dashscope.enqueue({ kind: "error", status: 500, code: "InternalError.Algo", path: MUSIC_PATH }, { kind: "error", status: 500, code: "InternalError.Algo", path: MUSIC_PATH }, { kind: "error", status: 500, code: "InternalError.Algo", path: MUSIC_PATH });
+    const failed = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("fails") });
+    await failed.waitForFollowup((m) => m.ephemeral, 20_000);
+
+    const first = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("first") });
+    await first.waitForOriginal(answered, 20_000);
+    const callsBefore = sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH).length;
+    const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("second") });
+    expect(await refusal(second)).toMatch(/all the songs you can today\. The limit resets <t:\d+:R>/);
+    expect(sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH)).toHaveLength(callsBefore);
+
+    const someoneElse = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("other") });
+    await someoneElse.waitForOriginal(answered, 20_000);
+  });
+
+  it("makes a user wait out the cooldown between songs", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50 }, env: { QUOTA_SONG_COOLDOWN_SECONDS: "600" } });
+    const user = sandbox.discord.createUser();
+    const first = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("first") });
+    await first.waitForOriginal(answered, 20_000);
+    const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("second") });
+    expect(await refusal(second)).toMatch(/cooldown.*next one <t:\d+:R>/);
+  });
+
+  it("holds music seconds while songs are made and settles them to what was billed, within the server's monthly budget", async () => {
+    // Each song holds 200 s until it is billed its real 8 s: the budget of 250 s admits one hold at a time.
+    sandbox = await startSandbox({ dashscope: { generationMs: 1500, songSeconds: 8 }, env: { QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "250" } });
+    const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("one") });
+    await first.response();
+    const concurrent = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("two") });
+    expect(await refusal(concurrent)).toMatch(/music budget for the month.*\/limits/);
+    await first.waitForOriginal(answered, 20_000);
+    const after = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("three") });
+    await after.waitForOriginal(answered, 20_000);
+    expect((await rows(sandbox)).reduce((sum, row) => sum + row.musicSeconds, 0)).toBe(16);
+  });
+
+  it("counts analyses against the daily analysis limit", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50 }, env: { QUOTA_USER_DAILY_ANALYSES: "1" } });
+    const user = sandbox.discord.createUser();
+    const target = { attachments: [{ filename: "clip.mp3", bytes: await readFile("test/fixtures/audio/music-clip.mp3"), contentType: "audio/mpeg" }] };
+    const first = await sandbox.discord.sendMessageCommand({ name: "Analyze audio", user, targetMessage: target });
+    await first.waitForOriginal(answered, 20_000);
+    const second = await sandbox.discord.sendMessageCommand({ name: "Analyze audio", user, targetMessage: target });
+    expect(await refusal(second)).toMatch(/all of today's audio analyses\. They reset <t:\d+:R>/);
+  });
+});

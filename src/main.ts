@@ -24,12 +24,14 @@ import {
   type AnalysisServices,
 } from "./discord/analysis-flow.js";
 import { createAnalyzeAudioCommand } from "./discord/commands/analyze-audio.js";
+import { createLimitsCommand } from "./discord/commands/limits.js";
 import { createSettingsCommand } from "./discord/commands/settings.js";
+import { createUsageCommand } from "./discord/commands/usage.js";
 import { createJobQueue } from "./jobs/job-queue.js";
-import { createMemoryGuildSettingsStore } from "./settings/guild-settings.js";
 import { createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
-import { createMemorySongRecordStore } from "./songs/song-records.js";
+import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
+import { createDbSongRecordStore } from "./songs/song-records-db.js";
 import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
 import { createMetering } from "./usage/metering.js";
 
@@ -37,6 +39,9 @@ import { createMetering } from "./usage/metering.js";
  * The composition root: config → logger → clients → Discord client. Nothing else wires.
  * `startBot` is exported so end-to-end tests run exactly what `npm start` runs.
  */
+
+/** How long a song's buttons keep working. */
+const SONG_RECORD_DAYS = 30;
 
 export type RunningBot = {
   client: Client;
@@ -57,11 +62,6 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   });
   logger.info({ database: config.usage.database.dialect }, "usage ledger open");
   const metering = createMetering(usageStore, logger.child({ component: "ledger" }));
-  // Holds left by a crash expire on their own; the sweep just keeps the table small.
-  const sweepTimer = setInterval(() => {
-    sweepReservations(usageStore).catch((error: unknown) => logger.warn({ err: error }, "sweeping expired quota holds failed"));
-  }, 5 * 60 * 1000);
-  sweepTimer.unref();
 
   const download = createDownloader({
     allowedHosts: [...defaultDownloadHosts, hostOfUrl(config.dashscopeBaseUrl), hostOfUrl(config.discordApiUrl)],
@@ -74,7 +74,8 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const audioTools = createAudioTools({ ffmpegPath: ffmpeg.ffmpegPath, ffprobePath: ffmpeg.ffprobePath, logger: logger.child({ component: "audio" }) });
   const queue = createJobQueue({ concurrency: config.songConcurrency });
 
-  const guildSettings = createMemoryGuildSettingsStore({ analysisRepliesPublic: config.analysisRepliesPublic });
+  const guildSettings = createDbGuildSettingsStore(usageStore, { analysisRepliesPublic: config.analysisRepliesPublic });
+  const songRecords = createDbSongRecordStore(usageStore);
   const analysisQueue = createJobQueue({ concurrency: config.analysesAtOnce });
   const analysisServices: AnalysisServices = {
     prepare: (source, log) =>
@@ -121,6 +122,14 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     progressIntervalMs: Math.min(config.progressIntervalMs, 1000),
   };
 
+  // Holds left by a crash expire on their own, and old song records are of no more use (their links
+  // expired); the sweep just keeps the tables small.
+  const sweepTimer = setInterval(() => {
+    sweepReservations(usageStore).catch((error: unknown) => logger.warn({ err: error }, "sweeping expired quota holds failed"));
+    songRecords.prune(SONG_RECORD_DAYS * 24 * 60 * 60 * 1000).catch((error: unknown) => logger.warn({ err: error }, "pruning old song records failed"));
+  }, 5 * 60 * 1000);
+  sweepTimer.unref();
+
   const songServices: SongServices = {
     checkSongInput,
     generateSong: (input, options) =>
@@ -130,7 +139,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
         options,
       ),
     fitUnderBytes: (audio, format, maxBytes) => audioTools.fitUnderBytes(audio, format, maxBytes),
-    songRecords: createMemorySongRecordStore({ maxRecords: 5000 }),
+    songRecords,
     queue,
     metering,
     musicModel: config.funMusicModel,
@@ -140,7 +149,12 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
 
   const routeInteraction = createInteractionRouter(
     {
-      slashCommands: [createSongCommand(songServices), createSettingsCommand(guildSettings)],
+      slashCommands: [
+        createSongCommand(songServices),
+        createSettingsCommand(guildSettings),
+        createUsageCommand({ store: usageStore, ownerIds: config.ownerIds }),
+        createLimitsCommand({ store: usageStore }),
+      ],
       messageCommands: [createAnalyzeAudioCommand(analysisServices)],
       buttons: {
         "song-action": (interaction, id, context) => handleSongButton(interaction, id, { ...songServices, analysis: analysisServices }, context),

@@ -29,25 +29,3 @@ export type SongRecordStore = {
 export function newSongId(): string {
   return randomBytes(9).toString("base64url");
 }
-
-/**
- * Keeps the most recent records in memory. Records are lost on restart; the buttons of older
- * songs then answer with a clear "run /song again" rather than failing.
- */
-export function createMemorySongRecordStore(options: { maxRecords: number }): SongRecordStore {
-  const records = new Map<string, SongRecord>();
-  return {
-    async save(record) {
-      records.delete(record.id);
-      records.set(record.id, record);
-      while (records.size > options.maxRecords) {
-        const oldest = records.keys().next().value;
-        if (oldest === undefined) break;
-        records.delete(oldest);
-      }
-    },
-    async get(id) {
-      return records.get(id);
-    },
-  };
-}

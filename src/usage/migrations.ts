@@ -179,9 +179,41 @@ const quotas: Migration = {
 };
 
 /** Every migration of the usage store, by name; names sort in the order they must run. */
+/** State the bot keeps across restarts: what the song buttons act on, and each server's settings. */
+const botState: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("bot_song_records")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("requester_id", "text", (c) => c.notNull())
+      .addColumn("guild_id", "text")
+      .addColumn("channel_id", "text")
+      .addColumn("input_json", "text", (c) => c.notNull())
+      .addColumn("title", "text", (c) => c.notNull())
+      .addColumn("result_lyrics", "text")
+      .addColumn("request_id", "text")
+      .addColumn("audio_url", "text")
+      .addColumn("file_name", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("bot_song_records_created").on("bot_song_records").column("created_at").execute();
+    await db.schema
+      .createTable("bot_guild_settings")
+      .addColumn("guild_id", "text", (c) => c.primaryKey())
+      .addColumn("analysis_replies_public", "integer", (c) => c.notNull())
+      .addColumn("updated_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable("bot_guild_settings").execute();
+    await db.schema.dropTable("bot_song_records").execute();
+  },
+};
+
 export const usageMigrations: Readonly<Record<string, Migration>> = {
   "0001_ledger": ledger,
   "0002_quotas": quotas,
+  "0003_bot_state": botState,
 };
 
 export const MIGRATION_TABLE = "usage_migration";

@@ -123,7 +123,32 @@ export interface GuildQuotaSettingsTable {
   updated_by: string | null;
 }
 
+export interface BotSongRecordTable {
+  id: string;
+  requester_id: string;
+  guild_id: string | null;
+  channel_id: string | null;
+  /** The SongInput as JSON. */
+  input_json: string;
+  title: string;
+  result_lyrics: string | null;
+  request_id: string | null;
+  audio_url: string | null;
+  file_name: string;
+  /** Epoch ms. */
+  created_at: number;
+}
+
+export interface BotGuildSettingsTable {
+  guild_id: string;
+  /** 0 or 1: integers mean the same to SQLite and PostgreSQL. */
+  analysis_replies_public: number;
+  updated_at: number;
+}
+
 export interface UsageDatabase {
+  bot_song_records: BotSongRecordTable;
+  bot_guild_settings: BotGuildSettingsTable;
   usage_calls: UsageCallTable;
   usage_daily_totals: UsageDailyTotalsTable;
   usage_member_totals: UsageMemberTotalsTable;

@@ -15,6 +15,8 @@ export type Sandbox = {
   /** Every JSON log line the bot wrote, raw, so tests can check both content and secrecy. */
   logLines: string[];
   guildId: string;
+  /** Stops the bot and starts a new one on the same settings and database, as a restart would. */
+  restartBot(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -78,18 +80,23 @@ export async function startSandbox(options: {
     throw error;
   }
 
-  return {
+  const sandbox: Sandbox = {
     discord,
     dashscope,
     bot,
     logLines,
     guildId,
+    async restartBot() {
+      await sandbox.bot.stop(2_000);
+      sandbox.bot = await startBot(config, logger);
+    },
     async close() {
-      await bot.stop(2_000);
+      await sandbox.bot.stop(2_000);
       await Promise.allSettled([discord.close(), dashscope.close()]);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return sandbox;
 }
 
 /** Parsed log lines, for assertions on what the bot recorded. */

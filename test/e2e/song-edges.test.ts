@@ -93,8 +93,8 @@ describe("npm run register", () => {
     const guildId = discord.guilds[0]?.id ?? "";
     const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.restUrl, DEV_GUILD_ID: guildId };
     const { stdout } = await run(process.execPath, ["--import", "tsx", "src/register-commands.ts"], { env, cwd: process.cwd(), timeout: 30_000 });
-    expect(stdout).toMatch(/Registered 3 command\(s\) for guild .*: song, Analyze audio, settings/);
-    expect(discord.registeredCommands(guildId).map((c) => c.name)).toEqual(["song", "Analyze audio", "settings"]);
+    expect(stdout).toMatch(/Registered 5 command\(s\) for guild .*: song, Analyze audio, settings, usage, limits/);
+    expect(discord.registeredCommands(guildId).map((c) => c.name)).toEqual(["song", "Analyze audio", "settings", "usage", "limits"]);
   });
 
   it("refuses to run without a token, listing the problem", async () => {

@@ -125,3 +125,49 @@ describe("quotas", () => {
     expect(await refusal(second)).toMatch(/all of today's audio analyses\. They reset <t:\d+:R>/);
   });
 });
+
+describe("after a restart", () => {
+  it("keeps a song's buttons working and a server's settings as the admin left them", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50 } });
+    const owner = sandbox.discord.createUser();
+    const song = await sandbox.discord.sendSlashCommand({ name: "song", user: owner, options: prompt("survives restarts") });
+    const result = await song.waitForOriginal(answered, 20_000);
+    const setting = [{ type: ApplicationCommandOptionType.Subcommand, name: "analysis-replies", options: [{ type: ApplicationCommandOptionType.String, name: "visibility", value: "public" }] }];
+    const admin = await sandbox.discord.sendSlashCommand({ name: "settings", user: sandbox.discord.createUser(), memberPermissions: "32", options: setting });
+    await admin.response();
+
+    await sandbox.restartBot();
+
+    const regen = result.components.flatMap((row) => ("components" in row ? (row.components as Array<{ custom_id?: string }>) : [])).find((c) => c.custom_id?.startsWith("song:regen:"));
+    const click = await sandbox.discord.sendComponent({ customId: regen?.custom_id ?? "", message: result, user: owner });
+    const again = await click.waitForOriginal(answered, 20_000);
+    expect(again.attachments[0]?.filename).toBe("survives-restarts.mp3");
+
+    const analysis = await sandbox.discord.sendMessageCommand({ name: "Analyze audio", user: owner, targetMessage: again });
+    expect((await analysis.waitForOriginal(answered, 20_000)).ephemeral).toBe(false);
+  });
+});
+
+describe("/usage through the running bot", () => {
+  it("reports the server's usage with a chart to admins, their own usage to members, and nothing to others", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50, songSeconds: 8 }, env: { QUOTA_USER_DAILY_SONGS: "5" } });
+    const member = sandbox.discord.createUser();
+    const song = await sandbox.discord.sendSlashCommand({ name: "song", user: member, options: prompt("counted") });
+    await song.waitForOriginal(answered, 20_000);
+
+    const sub = (name: string) => [{ type: ApplicationCommandOptionType.Subcommand, name, options: [] }];
+    const admin = await sandbox.discord.sendSlashCommand({ name: "usage", user: sandbox.discord.createUser(), memberPermissions: "32", options: sub("server") });
+    const report = await admin.waitForOriginal(answered, 20_000);
+    expect(report.ephemeral).toBe(true);
+    expect(JSON.stringify(report.embeds)).toContain(`<@${member.id}>`);
+    expect(report.attachments.map((a) => a.filename)).toContain("usage.png");
+    expect(report.attachments.find((a) => a.filename === "usage.png")?.bytes.subarray(1, 4).toString()).toBe("PNG");
+
+    const own = await sandbox.discord.sendSlashCommand({ name: "usage", user: member, options: sub("me") });
+    const mine = await own.waitForOriginal(answered, 20_000);
+    expect(JSON.stringify(mine.embeds)).toMatch(/4.{0,20}of 5/);
+
+    const other = await sandbox.discord.sendSlashCommand({ name: "usage", user: sandbox.discord.createUser(), options: sub("server") });
+    expect(await refusal(other)).toMatch(/Manage Server/);
+  });
+});

@@ -15,7 +15,8 @@ const NEEDS_QUOTES = /[",\r\n]/;
 export function csvField(value: CsvValue): string {
   if (value === null || value === undefined) return "";
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
+  // Nine significant digits hide float noise (0.004699999999999999) yet keep any real money figure.
+  if (typeof value === "number") return Number.isFinite(value) ? String(Number.parseFloat(value.toPrecision(9))) : "";
   if (typeof value === "boolean") return value ? "true" : "false";
   const text = FORMULA_START.test(value) ? `'${value}` : value;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;

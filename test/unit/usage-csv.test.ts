@@ -54,4 +54,8 @@ describe("toCsv", () => {
         "2025-06-15T12:00:00.000Z,req-1,100000000000000001,,200000000000000001,song,fun-music-v1,ok,60,0,0,0,45000,,3\r\n",
     );
   });
+
+  it("writes money without float noise", () => {
+    expect(toCsv([{ cost: 0.0047 - 0.0000000000000001 }, { cost: 1234567.5 }], ["cost"])).toBe("cost\r\n0.0047\r\n1234567.5\r\n");
+  });
 });

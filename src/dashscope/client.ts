@@ -291,55 +291,33 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     return { endpoint: `/${path.replace(/^\/+/, "")}`, method: "POST", scrub };
   }
 
+  /** Reads a JSON answer: status, body, request id (header, then body), schema. */
+  async function readJsonAnswer<T>(
+    response: Dispatcher.ResponseData,
+    context: CallContext,
+    known: { status: number | undefined; requestId: string | undefined },
+    schema: JsonCallOptions<T>["schema"],
+  ): Promise<DashScopeJsonResponse<T>> {
+    try {
+      known.status = response.statusCode;
+      known.requestId = headerValue(response.headers, "x-request-id");
+      if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
+      const text = await readBody(response.body, MAX_JSON_BYTES, false);
+      const json = parseJsonAnswer(text, context, known);
+      const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
+      if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
+      const data = validate(json, schema, context, known);
+      return { data, status: response.statusCode, requestId: known.requestId };
+    } finally {
+      if (!response.body.destroyed) response.body.destroy();
+    }
+  }
+
   async function postJson<T>(path: string, body: unknown, call: JsonCallOptions<T>): Promise<DashScopeJsonResponse<T>> {
     const url = urlFor(path);
     const context = contextFor(path);
     const payload = JSON.stringify(body);
-    const budget = startBudget(call.timeoutMs, call.signal);
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const started = performance.now();
-        const known: { status: number | undefined; requestId: string | undefined } = { status: undefined, requestId: undefined };
-        try {
-          const response = await send(url, payload, call, budget, false);
-          known.status = response.statusCode;
-          known.requestId = headerValue(response.headers, "x-request-id");
-          if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
-          const text = await readBody(response.body, MAX_JSON_BYTES, false);
-          const json = parseJsonAnswer(text, context, known);
-          const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
-          if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
-          const data = validate(json, call.schema, context, known);
-          (call.log ?? logger).info(
-            { endpoint: context.endpoint, status: known.status, requestId: known.requestId, attempt, durationMs: elapsed(started) },
-            "dashscope call",
-          );
-          return { data, status: response.statusCode, requestId: known.requestId };
-        } catch (caught) {
-          const error = toDashScopeError(caught, call, budget, context, known);
-          // A timed-out generation is never retried: the service may still be composing (and
-          // billing) the song we gave up on, so a second request would pay for two; and the
-          // budget that ran out was the whole call's, so a retry would have no time anyway.
-          const decision = decideRetry({
-            error,
-            retryNumber: attempt,
-            retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
-            remainingMs: budget.remainingMs(),
-            options: retry,
-            random: random(),
-          });
-          logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
-          if (!decision.retry) throw error;
-          await sleep(decision.delayMs, budget.signal).catch(() => {
-            if (call.signal?.aborted) throw call.signal.reason;
-            // The budget ran out while we waited: the last failure is the one to report.
-            throw error;
-          });
-        }
-      }
-    } finally {
-      budget.dispose();
-    }
+    return callWithRetries(call, context, async (budget, known) => readJsonAnswer(await send(url, payload, call, budget, false), context, known, call.schema));
   }
 
   function postSse(path: string, body: unknown, call: CallOptions): AsyncIterable<DashScopeSseEvent> {
@@ -456,9 +434,11 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
   }
 
   /**
-   * One call with retries, for the calls added after `postJson` (`getJson`, `postForm`); it keeps
-   * `postJson`'s rules: one budget for all tries, one log line per try, the caller's abort
-   * re-thrown as is, and `decideRetry` to choose whether and when to try again.
+   * One call with retries (`postJson`, `getJson`, `postForm`): one budget for all tries, one log line
+   * per try, the caller's abort re-thrown as is, and `decideRetry` to choose whether and when to try
+   * again. A timed-out generation is never retried: the service may still be composing (and
+   * billing) the song we gave up on, so a second request would pay for two; and the budget that ran
+   * out was the whole call's, so a retry would have no time anyway.
    */
   async function callWithRetries<T>(
     call: CallOptions,
@@ -518,19 +498,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         bodyTimeout: call.idleTimeoutMs ?? remaining,
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
-      try {
-        known.status = response.statusCode;
-        known.requestId = headerValue(response.headers, "x-request-id");
-        if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
-        const text = await readBody(response.body, MAX_JSON_BYTES, false);
-        const json = parseJsonAnswer(text, context, known);
-        const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
-        if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
-        const data = validate(json, call.schema, context, known);
-        return { data, status: response.statusCode, requestId: known.requestId };
-      } finally {
-        if (!response.body.destroyed) response.body.destroy();
-      }
+      return readJsonAnswer(response, context, known, call.schema);
     });
   }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { httpUrl, numberish } from "./schema-parts.js";
 
 /**
  * The shape of a Fun-Music answer (a non-streaming body, or one SSE event's `data`), as the seeds
@@ -12,24 +13,6 @@ import { z } from "zod";
  * - unknown fields are ignored (zod's default for objects strips them), so a new field from the
  *   service doesn't break a song that has already been paid for.
  */
-
-const numberish = z.union([
-  z.number(),
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/, "expected a number")
-    .transform(Number),
-]);
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
-  }
-}, "expected an http(s) URL");
 
 /** `null`, `"null"`, `""` and absence all mean "not finished"; any other string is a reason. */
 const finishReason = z

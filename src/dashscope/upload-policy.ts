@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { httpUrl, numberish } from "./schema-parts.js";
 
 /**
  * The upload policy of DashScope's temporary storage: what `GET {base}/uploads?action=getPolicy&model=…`
@@ -10,25 +11,6 @@ import { z } from "zod";
  * `expire_in_seconds`, `max_file_size_mb` and `capacity_limit_mb` as strings while its own
  * example answers numbers; both are accepted.
  */
-
-/** A number, or a string of digits (the documented type of the size and lifetime fields). */
-const numberish = z.union([
-  z.number().nonnegative(),
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/, "expected a number")
-    .transform(Number),
-]);
-
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.protocol === "https:" || url.protocol === "http:";
-  } catch {
-    return false;
-  }
-}, "expected an http(s) URL");
 
 /** Form values that OSS reads as text; a JSON boolean is taken as its text. */
 const formText = z.union([z.string(), z.boolean().transform(String)]);

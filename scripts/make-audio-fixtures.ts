@@ -9,9 +9,9 @@
  * the same ffmpeg reproduces the same bytes. The pinned npm ffmpeg (@ffmpeg-installer/ffmpeg) is used
  * unless FFMPEG_PATH points elsewhere; another ffmpeg build makes equivalent files, not identical ones.
  *
- * Spoken audio: nothing in the committed set is real speech. With espeak-ng installed
- * (`apt-get install espeak-ng`), `--speech` writes speech-en.ogg, a short English sentence as an
- * Opus voice message, for trying Qwen-Audio by hand. It is not committed and no test needs it.
+ * Spoken audio: speech-en.ogg, a short English sentence as an Opus voice message, is committed; it
+ * is rewritten only with `--speech` and espeak-ng installed (`apt-get install espeak-ng`), since
+ * the speech synthesiser is not something `npm install` can provide.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -142,7 +142,7 @@ function makeSpeech(ffmpegPath: string): void {
   }
   const output = path.join(outputDirectory, "speech-en.ogg");
   runFfmpeg(ffmpegPath, ["-hide_banner", "-loglevel", "error", "-y", "-i", "pipe:0", "-c:a", "libopus", "-b:a", "24k", "-ac", "1", "-ar", "48000", ...bitexact, output], espeak.stdout);
-  console.log(`speech-en.ogg written (not committed; see the README)`);
+  console.log(`speech-en.ogg written`);
 }
 
 function runFfmpeg(ffmpegPath: string, args: string[], input?: Buffer): Buffer {
@@ -177,11 +177,12 @@ function writeReadme(): void {
     ...fixtures.map((fixture) => `- \`${fixture.file}\`: ${fixture.description}`),
     "- `corrupt.m4a`: the first 512 bytes of `memo.m4a`, then 4 KiB of fixed pseudo-random bytes (no index): undecodable",
     "- `not-audio.txt`: plain text: undecodable",
-    "- `speech-en.ogg` (only with `--speech` and espeak-ng installed; not committed): spoken English",
+    "- `speech-en.ogg`: a spoken English voice message (espeak-ng, OGG/Opus mono 48 kHz, ~4 s); committed,",
+    "  and rewritten only by `--speech` with espeak-ng installed (`apt-get install espeak-ng`), since the",
+    "  speech synthesiser is not part of `npm install`",
     "",
   ];
   writeFileSync(path.join(outputDirectory, "README.md"), lines.join("\n"));
-  writeFileSync(path.join(outputDirectory, ".gitignore"), "speech-en.ogg\n");
 }
 
 main();

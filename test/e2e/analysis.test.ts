@@ -66,9 +66,9 @@ describe("Analyze audio end to end", () => {
     return { handle, user };
   }
 
-  it("converts a voice message, uploads it to temporary storage, and answers privately with labelled sections", async () => {
-    const bytes = await fixture("voice-message.ogg");
-    const { handle } = await analyse([{ filename: "voice-message.ogg", bytes, contentType: "audio/ogg", durationSecs: 3, waveform: "AAAA" }], { voice: true });
+  it("converts a spoken voice message, uploads it to temporary storage, and answers privately with labelled sections", async () => {
+    const bytes = await fixture("speech-en.ogg");
+    const { handle } = await analyse([{ filename: "voice-message.ogg", bytes, contentType: "audio/ogg", durationSecs: 4, waveform: "AAAA" }], { voice: true });
     const reply = await handle.waitForOriginal(answered, 20_000);
 
     expect(reply.ephemeral).toBe(true);
@@ -85,7 +85,7 @@ describe("Analyze audio end to end", () => {
 
     const embed = reply.embeds[0];
     expect(embed?.title).toBe("What I hear in voice-message.ogg");
-    expect(embed?.description).toMatch(/\*\*Summary\*\*\n.*audio 1: 3\.\d s, 1 channel/s);
+    expect(embed?.description).toMatch(/\*\*Summary\*\*\n.*audio 1: \d\.\d s, 1 channel/s);
     expect(embed?.description).toContain("**Transcript**");
     expect(embed?.footer?.text).toBe("Page 1/1 · qwen2-audio-instruct");
     expect(buttons(reply).map((b) => ("label" in b ? b.label : ""))).toEqual(["Transcribe", "Describe the music", "Emotion", "Translate to English", "Ask a question", "Share in channel"]);

@@ -20,6 +20,8 @@ export type AnalysisConversation = {
   requesterId: string;
   guildId: string | null;
   channelId: string | null;
+  /** The audio this conversation is about. */
+  source: AudioSource;
   sourceName: string;
   durationSeconds: number;
   /** Seconds analysed when the recording was longer than the bot analyses. */

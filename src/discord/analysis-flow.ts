@@ -242,6 +242,7 @@ export async function startAnalysis(
     requesterId: interaction.user.id,
     guildId: interaction.guildId,
     channelId: interaction.channelId,
+    source,
     sourceName: source.name,
     durationSeconds: source.durationSeconds ?? 0,
     truncatedAtSeconds: undefined,
@@ -373,6 +374,7 @@ export async function handleAnalysisPick(
   const index = Number(interaction.values[0]);
   const picked = Number.isInteger(index) ? conversation.otherSources[index] : undefined;
   if (!picked) throw new UserError("analysis.gone");
-  const others = conversation.otherSources.filter((_source, i) => i !== index);
+  // The file analysed first stays on offer in the new reply's menu.
+  const others = [conversation.source, ...conversation.otherSources.filter((_source, i) => i !== index)];
   await startAnalysis(interaction, [picked, ...others], services, context);
 }

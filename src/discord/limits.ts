@@ -35,3 +35,14 @@ export function ellipsize(text: string, max: number): string {
   }
   return `${kept}…`;
 }
+
+/** The longest start of `text` within `max` UTF-16 units, never splitting a surrogate pair; no mark. */
+export function truncateWithin(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let kept = "";
+  for (const char of text) {
+    if (kept.length + char.length > max) break;
+    kept += char;
+  }
+  return kept;
+}

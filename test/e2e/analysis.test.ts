@@ -223,6 +223,10 @@ describe("Analyze audio end to end", () => {
       const pick = await sandbox.discord.sendComponent({ customId: select!.custom_id, componentType: ComponentType.StringSelect, values: ["1"], message: first, user: owner });
       const reply = await pick.waitForOriginal(answered, 20_000);
       expect(reply.embeds[0]?.title).toBe("What I hear in memo.m4a");
+      const nextMenu = reply.components
+        .flatMap((row) => ("components" in row ? (row.components as Array<{ type: ComponentType }>) : []))
+        .find((c) => c.type === ComponentType.StringSelect) as APIStringSelectComponent | undefined;
+      expect(nextMenu?.options.map((o) => o.label)).toEqual(["voice-note.3gp", "tone.flac"]);
     });
   });
 

@@ -6,7 +6,7 @@ import {
 } from "discord.js";
 import type { SongRecord } from "../../songs/song-records.js";
 import type { LocalTranslate } from "../failure-text.js";
-import { discordLimits, ellipsize } from "../limits.js";
+import { discordLimits, ellipsize, truncateWithin } from "../limits.js";
 import type { HandlerContext } from "../router.js";
 import { makeSong, type SongServices } from "../song-flow.js";
 import { songRecordForActor } from "./song-buttons.js";
@@ -60,7 +60,7 @@ export function editLyricsModal(record: SongRecord, t: LocalTranslate): APIModal
         required: true,
         maxLength: discordLimits.textInputValue,
         // A pre-filled value over the field's maximum is refused by Discord; such lyrics can't come from Fun-Music's limits.
-        value: lyrics.slice(0, discordLimits.textInputValue),
+        value: truncateWithin(lyrics, discordLimits.textInputValue),
       }),
     ],
   };

@@ -22,7 +22,6 @@ const configSchema = z.object({
   DISCORD_API_URL: httpUrl.default("https://discord.com/api"),
   DASHSCOPE_HTTP_BASE_URL: httpUrl.default("https://dashscope.aliyuncs.com/api/v1"),
   DEV_GUILD_ID: snowflake.optional(),
-  DATABASE_URL: z.string().optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   FUN_MUSIC_MODEL: z.enum(["fun-music-v1", "fun-music-preview"]).default("fun-music-v1"),
   FFMPEG_PATH: z.string().optional(),
@@ -52,7 +51,6 @@ export type Config = {
   discordApiUrl: string;
   dashscopeBaseUrl: string;
   devGuildId: string | undefined;
-  databaseUrl: string | undefined;
   logLevel: z.infer<typeof configSchema>["LOG_LEVEL"];
   funMusicModel: z.infer<typeof configSchema>["FUN_MUSIC_MODEL"];
   ffmpegPath: string | undefined;
@@ -97,6 +95,10 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, problems };
   }
   const e = parsed.data;
+  // A hold must outlive the longest song call, or a slow song's hold would expire while it runs.
+  if (usage.config.reservationTtlMs < e.MUSIC_TIMEOUT_SECONDS * 1000 + 5 * 60 * 1000) {
+    return { ok: false, problems: [`QUOTA_RESERVATION_TTL_SECONDS must be at least MUSIC_TIMEOUT_SECONDS + 300 (${e.MUSIC_TIMEOUT_SECONDS + 300})`] };
+  }
   return {
     ok: true,
     config: {
@@ -105,7 +107,6 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       discordApiUrl: e.DISCORD_API_URL,
       dashscopeBaseUrl: e.DASHSCOPE_HTTP_BASE_URL,
       devGuildId: e.DEV_GUILD_ID,
-      databaseUrl: e.DATABASE_URL,
       logLevel: e.LOG_LEVEL,
       funMusicModel: e.FUN_MUSIC_MODEL,
       ffmpegPath: e.FFMPEG_PATH,
@@ -139,7 +140,17 @@ export function parseDiscordConfig(
   return { ok: true, config: { discordToken: parsed.data.DISCORD_TOKEN, discordApiUrl: parsed.data.DISCORD_API_URL, devGuildId: parsed.data.DEV_GUILD_ID } };
 }
 
-/** The secrets a log line or a reply must never contain. */
+/** The secrets a log line or a reply must never contain: the two keys, and a database password. */
 export function secretsOf(config: Config): string[] {
-  return [config.discordToken, config.dashscopeApiKey];
+  const secrets = [config.discordToken, config.dashscopeApiKey];
+  const database = config.usage.database;
+  if (database.dialect === "postgres") {
+    try {
+      const password = new URL(database.connectionString).password;
+      if (password) secrets.push(password, decodeURIComponent(password));
+    } catch {
+      // A connection string that isn't a URL carries no password we could find; pg reports it.
+    }
+  }
+  return secrets;
 }

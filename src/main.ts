@@ -60,7 +60,11 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     reservationTtlMs: config.usage.reservationTtlMs,
     onBackgroundError: (error) => logger.error({ err: error }, "usage ledger background work failed"),
   });
-  logger.info({ database: config.usage.database.dialect }, "usage ledger open");
+  // The file's path is logged so a bot started from another directory (a new, empty ledger) shows.
+  logger.info(
+    { database: config.usage.database.dialect, ...(config.usage.database.dialect === "sqlite" ? { path: config.usage.database.path } : {}) },
+    "usage ledger open",
+  );
   const metering = createMetering(usageStore, logger.child({ component: "ledger" }));
 
   const download = createDownloader({

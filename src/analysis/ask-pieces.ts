@@ -52,18 +52,31 @@ function addUsage(total: QwenAudioUsage, usage: QwenAudioUsage): QwenAudioUsage 
  * failure to report. `onText` streams a single piece's
  * answer; with several pieces it reports how many are done.
  */
+/** How one part's call ended, reported as soon as it does (for the ledger). */
+export type PieceCallOutcome =
+  | { kind: "answered"; call: AudioCallRecord }
+  | { kind: "failed"; failure: AskPiecesResult["failed"][number] };
+
 export async function askPieces(
   pieces: AnalysisPiece[],
   question: AnalysisQuestion,
   language: string,
   deps: AskPiecesDeps,
-  progress: { onText?: (text: string) => void; onPieceDone?: (done: number, total: number) => void; log?: Logger } = {},
+  progress: {
+    onText?: (text: string) => void;
+    onPieceDone?: (done: number, total: number) => void;
+    /** Awaited as each call ends, so it is recorded before the other parts are done. */
+    onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
+    log?: Logger;
+  } = {},
 ): Promise<AskPiecesResult> {
   let done = 0;
-  const timings: Array<{ occurredAt: Date; latencyMs: number }> = pieces.map(() => ({ occurredAt: new Date(), latencyMs: 0 }));
-  const results = await mapWithConcurrency(pieces, deps.concurrency, async (piece, index) => {
+  const answers: PieceAnswer[] = [];
+  const calls: AudioCallRecord[] = [];
+  const failed: AskPiecesResult["failed"] = [];
+
+  await mapWithConcurrency(pieces, deps.concurrency, async (piece) => {
     const started = Date.now();
-    timings[index] = { occurredAt: new Date(started), latencyMs: 0 };
     const text = questionText(question, language);
     const turn: QwenAudioMessage =
       piece.history.length === 0
@@ -71,42 +84,46 @@ export async function askPieces(
         : { role: "user", content: [{ text }] };
     const base: QwenAudioMessage[] = piece.history.length === 0 ? [{ role: "system", content: [{ text: systemPrompt(language) }] }] : piece.history;
     const messages = deps.fitToBudget([...base, turn], piece);
-    const answer = await deps
-      .ask({
+    let outcome: PieceCallOutcome;
+    try {
+      const answer = await deps.ask({
         model: deps.model,
         messages,
         timeoutMs: deps.timeoutMs,
         ...(progress.log ? { log: progress.log } : {}),
         ...(pieces.length === 1 && progress.onText ? { onText: progress.onText } : {}),
-      })
-      .finally(() => {
-        timings[index] = { occurredAt: new Date(started), latencyMs: Date.now() - started };
       });
-    // What was sent, not the untrimmed history: stored conversations stay within the budget too.
-    piece.history = [...messages, { role: "assistant", content: [{ text: answer.text }] }];
-    piece.lastUsage = answer.usage;
+      // What was sent, not the untrimmed history: stored conversations stay within the budget too.
+      piece.history = [...messages, { role: "assistant", content: [{ text: answer.text }] }];
+      piece.lastUsage = answer.usage;
+      answers.push({ startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, text: answer.text });
+      const call: AudioCallRecord = {
+        requestId: answer.requestId,
+        model: deps.model,
+        startSeconds: piece.startSeconds,
+        usage: answer.usage,
+        finishReason: answer.finishReason,
+        occurredAt: new Date(started),
+        latencyMs: Date.now() - started,
+      };
+      calls.push(call);
+      outcome = { kind: "answered", call };
+    } catch (error) {
+      const failure = { startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, error, occurredAt: new Date(started), latencyMs: Date.now() - started };
+      failed.push(failure);
+      outcome = { kind: "failed", failure };
+    }
+    await progress.onCallDone?.(outcome);
     progress.onPieceDone?.(++done, pieces.length);
-    return answer;
   });
 
-  const answers: PieceAnswer[] = [];
-  const calls: AudioCallRecord[] = [];
-  const failed: AskPiecesResult["failed"] = [];
-  let usage: QwenAudioUsage = { inputTokens: undefined, outputTokens: undefined, audioTokens: undefined };
-  const requestIds: string[] = [];
-  let truncatedByLength = false;
-  results.forEach((result, index) => {
-    const piece = pieces[index] as AnalysisPiece;
-    const timing = timings[index] as { occurredAt: Date; latencyMs: number };
-    if (result.status === "fulfilled") {
-      answers.push({ startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, text: result.value.text });
-      calls.push({ requestId: result.value.requestId, model: deps.model, startSeconds: piece.startSeconds, usage: result.value.usage, finishReason: result.value.finishReason, ...timing });
-      usage = addUsage(usage, result.value.usage);
-      if (result.value.requestId) requestIds.push(result.value.requestId);
-      if (result.value.finishReason === "length") truncatedByLength = true;
-    } else {
-      failed.push({ startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, error: result.reason, ...timing });
-    }
-  });
+  // Parts finish in any order; the reply lists them in time order.
+  const byStart = <T extends { startSeconds: number }>(list: T[]) => list.sort((x, y) => x.startSeconds - y.startSeconds);
+  byStart(answers);
+  byStart(calls);
+  byStart(failed);
+  const usage = calls.reduce((total, call) => addUsage(total, call.usage), { inputTokens: undefined, outputTokens: undefined, audioTokens: undefined } as QwenAudioUsage);
+  const requestIds = calls.flatMap((call) => (call.requestId ? [call.requestId] : []));
+  const truncatedByLength = calls.some((call) => call.finishReason === "length");
   return { answers, calls, failed, usage, requestIds, truncatedByLength };
 }

@@ -60,6 +60,11 @@ export type GenerateSongOptions = {
   timeoutMs: number;
   /** Logger for the call's lines (the interaction's child logger). */
   log?: Logger | undefined;
+  /**
+   * Awaited as soon as the service's final answer arrives, before the file is downloaded: the
+   * song is billed from that moment, so this is where the caller records it.
+   */
+  onBilled?: ((billing: { requestId: string | undefined; billedSeconds: number | undefined }) => Promise<void>) | undefined;
 };
 
 /** `generateSong` was given an input that `checkSongInput` rejects; nothing was sent. */
@@ -132,6 +137,7 @@ async function generateNonStreaming(
   });
   const output = answer.data.output;
   const requestId = answer.data.request_id ?? answer.requestId;
+  await options.onBilled?.({ requestId, billedSeconds: answer.data.usage?.duration ?? undefined });
   // The seed's non-streaming answer has `data: ""` and a URL; should audio ever come inline we
   // take it rather than download it again.
   let audio: Buffer | undefined;
@@ -211,6 +217,7 @@ async function generateStreaming(
   }
 
   if (!final) throw malformed('the stream ended before its finish_reason "stop" event', undefined, requestId);
+  await options.onBilled?.({ requestId, billedSeconds: final.usage?.duration ?? undefined });
   if (!decoder.end()) chunksMissing = true;
 
   const url = final.output.audio.url ?? undefined;

@@ -9,7 +9,7 @@ import {
   type StringSelectMenuInteraction,
 } from "discord.js";
 import { formatTimestamp, mergePieceAnswers } from "../analysis/answer-sections.js";
-import type { AskPiecesResult } from "../analysis/ask-pieces.js";
+import type { AskPiecesResult, PieceCallOutcome } from "../analysis/ask-pieces.js";
 import { newConversationId, type AnalysisConversation, type AnalysisPiece, type ConversationStore } from "../analysis/conversations.js";
 import type { PreparedAudio } from "../analysis/prepare.js";
 import { languageOfLocale, type AnalysisQuestion } from "../analysis/prompts.js";
@@ -35,7 +35,12 @@ export type AnalysisServices = {
     pieces: AnalysisPiece[],
     question: AnalysisQuestion,
     language: string,
-    progress: { onText?: (text: string) => void; onPieceDone?: (done: number, total: number) => void; log?: Logger },
+    progress: {
+      onText?: (text: string) => void;
+      onPieceDone?: (done: number, total: number) => void;
+      onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
+      log?: Logger;
+    },
   ) => Promise<AskPiecesResult>;
   conversations: ConversationStore;
   guildSettings: GuildSettingsStore;
@@ -125,6 +130,8 @@ async function askAndReply(
         return services.askPieces(conversation.pieces, question, conversation.language, {
           onText: (text) => (phase = { name: "listening", text }),
           onPieceDone: (done, total) => (phase = { name: "pieces", done, total }),
+          // Each part's call is recorded as it ends, not after the slowest part.
+          onCallDone: (outcome) => recordAnalysisCall(outcome, conversation, interaction, prepare ? "analysis" : "follow-up", services.metering, log),
           log,
         });
       },
@@ -138,7 +145,6 @@ async function askAndReply(
     await progress.stop();
   }
 
-  await recordAnalysisCalls(result, conversation, interaction, prepare ? "analysis" : "follow-up", services.metering, log);
   const first = result.failed[0];
   if (result.answers.length === 0 && first) {
     await services.metering.release(reservationId);
@@ -191,8 +197,8 @@ async function askAndReply(
 }
 
 /** One ledger row (and one log line) per Qwen-Audio call, answered or failed. */
-async function recordAnalysisCalls(
-  result: AskPiecesResult,
+async function recordAnalysisCall(
+  outcome: PieceCallOutcome,
   conversation: AnalysisConversation,
   interaction: RepliableInteraction,
   feature: "analysis" | "follow-up",
@@ -200,7 +206,8 @@ async function recordAnalysisCalls(
   log: Logger,
 ): Promise<void> {
   const where = { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id, feature, model: conversation.model };
-  for (const call of result.calls) {
+  if (outcome.kind === "answered") {
+    const { call } = outcome;
     log.info(
       { requestId: call.requestId, model: call.model, startSeconds: call.startSeconds, inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, audioTokens: call.usage.audioTokens, finishReason: call.finishReason, latencyMs: call.latencyMs },
       "qwen-audio call",
@@ -215,11 +222,11 @@ async function recordAnalysisCalls(
       audioTokens: call.usage.audioTokens ?? 0,
       latencyMs: call.latencyMs,
     });
+    return;
   }
-  for (const failure of result.failed) {
-    const error = failure.error instanceof DashScopeError ? failure.error : undefined;
-    await metering.record({ ...where, occurredAt: failure.occurredAt, requestId: error?.requestId, outcome: error?.code ?? "Unexpected", latencyMs: failure.latencyMs });
-  }
+  const { failure } = outcome;
+  const error = failure.error instanceof DashScopeError ? failure.error : undefined;
+  await metering.record({ ...where, occurredAt: failure.occurredAt, requestId: error?.requestId, outcome: error?.code ?? "Unexpected", latencyMs: failure.latencyMs });
 }
 
 /**

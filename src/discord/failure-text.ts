@@ -23,6 +23,7 @@ export function describeFailure(error: unknown, t: LocalTranslate, reference: st
   if (error instanceof UserError) {
     return { text: (t as (key: MessageKey, params?: unknown) => string)(error.messageKey, error.params), level: "info" };
   }
+  if (error instanceof QuotaRefusedError && error.pending) return { text: t("quota.pending"), level: "info" };
   if (error instanceof QuotaRefusedError) {
     const resets = time(Math.ceil(error.resetsAt.getTime() / 1000), TimestampStyles.RelativeTime);
     return { text: t(`quota.${error.limit}`, { resets }), level: "info" };

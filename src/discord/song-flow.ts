@@ -17,7 +17,13 @@ export type SongServices = {
   checkSongInput: (input: SongInput) => SongInputCheck;
   generateSong: (
     input: SongInput,
-    options: { onProgress?: (progress: SongProgress) => void; signal?: AbortSignal; timeoutMs: number; log?: Logger },
+    options: {
+      onProgress?: (progress: SongProgress) => void;
+      onBilled?: (billing: { requestId: string | undefined; billedSeconds: number | undefined }) => Promise<void>;
+      signal?: AbortSignal;
+      timeoutMs: number;
+      log?: Logger;
+    },
   ) => Promise<GeneratedSong>;
   fitUnderBytes: FitUnderBytes;
   songRecords: SongRecordStore;
@@ -118,6 +124,16 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
         return services.generateSong(input, {
           timeoutMs: services.musicTimeoutMs,
           log,
+          // Recorded the moment the song is billed, before its file is fetched or posted, so a
+          // crash from here on can't lose the row.
+          onBilled: async (billing) => {
+            const latencyMs = Date.now() - (callStarted ?? started);
+            const row = { ...ledgerRow, occurredAt: new Date(callStarted ?? started), requestId: billing.requestId, outcome: "ok", musicSeconds: billing.billedSeconds ?? 0, latencyMs };
+            ledgerRequestId = await services.metering.record(row, { reservationId });
+            recorded = true;
+            // A failed ledger write must not leave the hold standing until it expires.
+            if (ledgerRequestId === undefined) await services.metering.settle(reservationId, { musicSeconds: billing.billedSeconds ?? 0 });
+          },
           onProgress: (update) => {
             phase = { name: "generating", audioSeconds: update.audioSeconds };
           },
@@ -126,12 +142,6 @@ export async function makeSong(interaction: RepliableInteraction, input: SongInp
       { onQueued: (position) => (phase = { name: "queued", position }) },
     );
     phase = { name: "finishing" };
-    // Recorded before delivery, so a crash while delivering can't lose what was paid for.
-    ledgerRequestId = await services.metering.record(
-      { ...ledgerRow, occurredAt: new Date(callStarted ?? started), requestId: song.requestId, outcome: "ok", musicSeconds: song.billedSeconds ?? 0, latencyMs: Date.now() - (callStarted ?? started) },
-      { reservationId },
-    );
-    recorded = true;
     if (song.audioError !== undefined) {
       log.warn({ err: song.audioError, requestId: song.requestId }, "the song's file could not be fetched; delivering its link");
     }

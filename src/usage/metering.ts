@@ -9,6 +9,8 @@ export class QuotaRefusedError extends Error {
   constructor(
     readonly limit: QuotaLimit,
     readonly resetsAt: Date,
+    /** Only requests still in progress fill the limit: it frees up when they finish. */
+    readonly pending = false,
   ) {
     super(`quota ${limit} reached until ${resetsAt.toISOString()}`);
   }
@@ -42,7 +44,7 @@ export function createMetering(store: UsageStore, logger: Logger): Metering {
   return {
     async reserve(input) {
       const result = await reserve(store, input);
-      if (!result.ok) throw new QuotaRefusedError(result.limit, result.resetsAt);
+      if (!result.ok) throw new QuotaRefusedError(result.limit, result.resetsAt, result.pending);
       return result.reservationId;
     },
     async record(call, options = {}) {

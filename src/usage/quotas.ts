@@ -54,7 +54,7 @@ export type ReserveInput = z.input<typeof reserveInputSchema>;
 
 export type ReserveResult =
   | { ok: true; reservationId: string; expiresAt: Date }
-  | { ok: false; limit: QuotaLimit; resetsAt: Date };
+  | { ok: false; limit: QuotaLimit; resetsAt: Date; /** Refused only because of holds of requests still in progress. */ pending: boolean };
 
 /** Actual figures of a finished call; absent figures count as zero. */
 export type SettleActual = {
@@ -82,21 +82,35 @@ export async function reserve(store: UsageStore, input: ReserveInput): Promise<R
   const request = reserveInputSchema.parse(input);
   const now = store.now();
   const key = guildKey(request.guildId);
-  const seconds = request.feature === "song" ? (request.estimatedSeconds ?? 0) : 0;
-  const cost =
-    request.estimatedCost ??
-    (request.model === undefined
-      ? 0
-      : (estimateCost(
-          { model: request.model, musicSeconds: seconds, inputTokens: 0, outputTokens: 0, audioTokens: 0 },
-          store.prices,
-        ) ?? 0));
+  const estimatedSeconds = request.feature === "song" ? (request.estimatedSeconds ?? 0) : 0;
 
   return store.db.transaction().execute(async (trx) => {
     await lockGuildMonth(store, trx, key, monthKey(now));
     const state = await loadQuotaState(store, trx, key, request.userId, now);
+    // The estimate is an upper bound, not a demand: a song's real length is only known when it is
+    // billed, so a request is admitted while any music time is left, and holds what is left at most.
+    // A limit can then be overshot by at most one song's difference between hold and bill.
+    const seconds = Math.max(
+      0,
+      Math.min(
+        estimatedSeconds,
+        remaining(state.member.musicSeconds, state.settings.userDailyMusicSeconds),
+        remaining(state.guild.musicSeconds, state.settings.guildMonthlyMusicSeconds),
+      ),
+    );
+    const cost =
+      request.estimatedCost ??
+      (request.model === undefined
+        ? 0
+        : (estimateCost({ model: request.model, musicSeconds: seconds, inputTokens: 0, outputTokens: 0, audioTokens: 0 }, store.prices) ?? 0));
     const exceeded = findExceededLimit(state, { feature: request.feature, seconds, cost }, now);
-    if (exceeded) return { ok: false, ...exceeded };
+    if (exceeded) {
+      // Over the limit only because of requests still in progress: it frees up when they finish,
+      // not at the next day or month.
+      const settledState = { ...state, member: state.settledMember, guild: state.settledGuild };
+      const pending = findExceededLimit(settledState, { feature: request.feature, seconds, cost }, now) === null;
+      return { ok: false, ...exceeded, pending };
+    }
 
     const id = store.newId();
     const expiresAt = new Date(now.getTime() + store.reservationTtlMs);
@@ -374,8 +388,12 @@ async function lockGuildMonth(store: UsageStore, trx: Trx, key: string, month: n
 /** @internal What a member and their guild have used (settled plus live holds), and the settings. */
 export type QuotaState = {
   settings: QuotaSettings;
+  /** Charged usage plus the holds of requests still in progress. */
   member: { songs: number; musicSeconds: number; analyses: number };
   guild: { musicSeconds: number; cost: number };
+  /** Charged usage only. */
+  settledMember: { songs: number; musicSeconds: number; analyses: number };
+  settledGuild: { musicSeconds: number; cost: number };
   lastSongAt: Date | null;
 };
 
@@ -429,6 +447,8 @@ async function loadQuotaState(
     analyses: Number(memberDay?.analyses ?? 0),
   };
   const guild = { musicSeconds: Number(guildMonth?.music_seconds ?? 0), cost: Number(guildMonth?.cost ?? 0) };
+  const settledMember = { ...member };
+  const settledGuild = { ...guild };
   for (const hold of holds) {
     if (hold.month === month) {
       guild.musicSeconds += Number(hold.music_seconds);
@@ -444,6 +464,8 @@ async function loadQuotaState(
     settings: applyOverrides(store.quotaDefaults, overrides),
     member,
     guild,
+    settledMember,
+    settledGuild,
     lastSongAt: lastSong ? new Date(Number(lastSong.created_at)) : null,
   };
 }
@@ -452,6 +474,10 @@ function nextSongAt(state: QuotaState, now: Date): Date | null {
   if (state.lastSongAt === null || state.settings.songCooldownSeconds === 0) return null;
   const end = new Date(state.lastSongAt.getTime() + state.settings.songCooldownSeconds * 1000);
   return end > now ? end : null;
+}
+
+function remaining(used: number, limit: number | null): number {
+  return limit === null ? Number.POSITIVE_INFINITY : limit - used;
 }
 
 /** Whether `used + wanted` goes past `limit`; a request that adds nothing is stopped only by a spent limit. */

@@ -1,7 +1,8 @@
 import { ApplicationCommandOptionType, MessageFlags } from "discord.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Fault } from "../fakes/dashscope/index.js";
 import type { FakeMessageView, InteractionHandle } from "../fakes/discord/index.js";
+import { ledgerRows } from "../../src/usage/index.js";
 import { parsedLogs, startSandbox, type Sandbox } from "./harness.js";
 
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
@@ -91,9 +92,15 @@ describe("/song when things go wrong", () => {
     expect(callsMade()).toBe(1);
   });
 
-  it("still delivers a paid song's link when its file can't be downloaded", async () => {
+  it("still delivers, and records, a paid song whose file can't be downloaded", async () => {
     const { handle } = await songWith([{ kind: "reset", path: "/results" }]);
     const reply = await handle.waitForOriginal(hasSong, 20_000);
+    const billed = musicCalls().at(-1)?.requestId;
+    // The delivery is recorded just after the reply is posted.
+    await vi.waitFor(async () => {
+      const ledger = await ledgerRows(sandbox.bot.usageStore, { guildId: sandbox.guildId }, "all");
+      expect(ledger.find((row) => row.requestId === billed)).toMatchObject({ outcome: "ok", musicSeconds: 8, bytesDelivered: 0 });
+    });
     expect(reply.attachments).toHaveLength(0);
     expect(reply.content).toMatch(/could not fetch the file.*\]\(http:\/\/127\.0\.0\.1:\d+\/results\/.*expires <t:\d+:R>/s);
   });

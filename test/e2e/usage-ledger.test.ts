@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from "discord.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FakeMessageView, InteractionHandle } from "../fakes/discord/index.js";
 import { ledgerRows } from "../../src/usage/index.js";
 import { startSandbox, type Sandbox } from "./harness.js";
@@ -36,8 +36,11 @@ describe("the usage ledger", () => {
     const failed = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("ledger fail") });
     await failed.waitForFollowup((m) => m.ephemeral, 20_000);
 
-    const ledger = await rows(sandbox);
     const calls = sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH);
+    // The delivery is recorded just after the reply is posted.
+    const current = sandbox;
+    await vi.waitFor(async () => expect((await rows(current)).find((row) => row.outcome === "ok")?.bytesDelivered).not.toBeNull());
+    const ledger = await rows(sandbox);
     expect(ledger).toHaveLength(2);
     const paid = ledger.find((row) => row.outcome === "ok");
     expect(paid).toMatchObject({
@@ -102,17 +105,29 @@ describe("quotas", () => {
     expect(await refusal(second)).toMatch(/cooldown.*next one <t:\d+:R>/);
   });
 
-  it("holds music seconds while songs are made and settles them to what was billed, within the server's monthly budget", async () => {
-    // Each song holds 200 s until it is billed its real 8 s: the budget of 250 s admits one hold at a time.
+  it("holds music seconds while songs are made, settles them to what was billed, and says when a limit is only taken by songs in progress", async () => {
+    // Each song holds up to 200 s until it is billed its real 8 s. With 250 s a month, a first song
+    // holds 200 s, a second the 50 s left, and a third finds nothing left until those finish.
     sandbox = await startSandbox({ dashscope: { generationMs: 1500, songSeconds: 8 }, env: { QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "250" } });
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("one") });
     await first.response();
-    const concurrent = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("two") });
-    expect(await refusal(concurrent)).toMatch(/music budget for the month.*\/limits/);
+    const second = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("two") });
+    await second.response();
+    const third = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("three") });
+    expect(await refusal(third)).toMatch(/taken by requests still being made.*when they finish/);
     await first.waitForOriginal(answered, 20_000);
-    const after = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("three") });
+    await second.waitForOriginal(answered, 20_000);
+    const after = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("four") });
     await after.waitForOriginal(answered, 20_000);
-    expect((await rows(sandbox)).reduce((sum, row) => sum + row.musicSeconds, 0)).toBe(16);
+    expect((await rows(sandbox)).reduce((sum, row) => sum + row.musicSeconds, 0)).toBe(24);
+  });
+
+  it("says when the server's monthly music budget is spent, and when it resets", async () => {
+    sandbox = await startSandbox({ dashscope: { generationMs: 50, songSeconds: 8 }, env: { QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "8" } });
+    const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("spends it") });
+    await first.waitForOriginal(answered, 20_000);
+    const next = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("too late") });
+    expect(await refusal(next)).toMatch(/music budget for the month\. It resets <t:\d+:R>.*\/limits/);
   });
 
   it("counts analyses against the daily analysis limit", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.js";
+import { parseConfig, secretsOf } from "../../src/config.js";
 
 const required = { DISCORD_TOKEN: "discord-token-value", DASHSCOPE_API_KEY: "sk-test-key" };
 
@@ -48,5 +48,15 @@ describe("parseConfig", () => {
     const result = parseConfig({ ...required, OWNER_IDS: "123456789012345678, 223456789012345678" });
     expect(result.ok && [...result.config.ownerIds]).toEqual(["123456789012345678", "223456789012345678"]);
     expect(result.ok && result.config.usage.database).toMatchObject({ dialect: "sqlite" });
+  });
+
+  it("counts a PostgreSQL password among the secrets the logs must never show", () => {
+    const result = parseConfig({ ...required, DATABASE_URL: "postgres://bot:p%40ss-w0rd@db.internal:5432/dashtune" });
+    expect(result.ok && secretsOf(result.config)).toEqual(["discord-token-value", "sk-test-key", "p%40ss-w0rd", "p@ss-w0rd"]);
+  });
+
+  it("refuses quota holds that would expire before the longest song call ends", () => {
+    const result = parseConfig({ ...required, MUSIC_TIMEOUT_SECONDS: "900", QUOTA_RESERVATION_TTL_SECONDS: "600" });
+    expect(result.ok ? [] : result.problems.join("\n")).toMatch(/QUOTA_RESERVATION_TTL_SECONDS must be at least/);
   });
 });

@@ -340,6 +340,14 @@ describe("generateSong, non-streaming", () => {
     expect(song.audio).toHaveLength(0);
   });
 
+  it("reports the song as billed before its file is downloaded", async () => {
+    const server = await serve(json(200, seedAnswer));
+    const order: string[] = [];
+    const d = { ...deps(server.baseUrl), downloadAudio: async () => (order.push("download"), Buffer.from("x")) };
+    await generateSong(d, nonStreamingInput, { timeoutMs: 5000, onBilled: async (billing) => void order.push(`billed ${billing.requestId} ${billing.billedSeconds}`) });
+    expect(order).toEqual(["billed 46c51288-req 200", "download"]);
+  });
+
   it("does not retry a generation that timed out", async () => {
     const server = await serve(() => {}, json(200, seedAnswer));
     const error = await failure(generateSong(deps(server.baseUrl), nonStreamingInput, { timeoutMs: 300 }));

@@ -340,18 +340,31 @@ describe.each(backends)("the usage store on $name", (backend) => {
           ok: false,
           limit: "user-daily-songs",
           resetsAt: new Date("2025-06-16T00:00:00Z"),
+          pending: false,
         });
         expect((await reserve(store, song(BOB))).ok).toBe(true);
         clock = new Date("2025-06-16T00:00:01Z");
         expect((await reserve(store, song())).ok).toBe(true);
       });
 
-      it("stops a song that would take the member past their daily music seconds", async () => {
+      it("admits a song while any of the member's daily music time is left, holding at most what is left", async () => {
         await reopen({ quotaDefaults: { ...noCooldown, userDailyMusicSeconds: 200 } });
-        expect((await reserve(store, song(ALICE, 150))).ok).toBe(true);
+        const first = await reserve(store, song(ALICE, 150));
+        if (first.ok) await settle(store, first.reservationId, { musicSeconds: 150 });
 
-        expect(await reserve(store, song(ALICE, 60))).toMatchObject({ ok: false, limit: "user-daily-music-seconds" });
-        expect((await reserve(store, song(ALICE, 50))).ok).toBe(true);
+        // 60 s wanted, 50 s left: admitted, holding the 50 s.
+        const second = await reserve(store, song(ALICE, 60));
+        expect(second.ok).toBe(true);
+        // Nothing left while that song is made: refused, and said to free up when it finishes.
+        expect(await reserve(store, song(ALICE, 60))).toMatchObject({ ok: false, limit: "user-daily-music-seconds", pending: true });
+        if (second.ok) await settle(store, second.reservationId, { musicSeconds: 50 });
+        // Spent for the day: refused until tomorrow, not pending.
+        expect(await reserve(store, song(ALICE, 60))).toMatchObject({ ok: false, limit: "user-daily-music-seconds", pending: false });
+      });
+
+      it("lets a song start against a limit smaller than the hold estimate", async () => {
+        await reopen({ quotaDefaults: { ...noCooldown, userDailyMusicSeconds: 120 } });
+        expect((await reserve(store, song(ALICE, 200))).ok).toBe(true);
       });
 
       it("counts analyses and follow-up questions against the daily analyses limit", async () => {
@@ -376,6 +389,7 @@ describe.each(backends)("the usage store on $name", (backend) => {
           ok: false,
           limit: "song-cooldown",
           resetsAt: new Date("2025-06-15T12:01:30Z"),
+          pending: false,
         });
         expect((await reserve(store, song(BOB))).ok).toBe(true);
         clock = new Date("2025-06-15T12:01:30Z");
@@ -394,12 +408,13 @@ describe.each(backends)("the usage store on $name", (backend) => {
       it("stops the guild at its monthly music budget until the first of next month", async () => {
         await reopen({ quotaDefaults: { ...noCooldown, guildMonthlyMusicSeconds: 300 } });
         const held = await reserve(store, song(ALICE, 200));
-        if (held.ok) await settle(store, held.reservationId, { musicSeconds: 250 });
+        if (held.ok) await settle(store, held.reservationId, { musicSeconds: 300 });
 
         expect(await reserve(store, song(BOB, 60))).toEqual({
           ok: false,
           limit: "guild-monthly-music-seconds",
           resetsAt: new Date("2025-07-01T00:00:00Z"),
+          pending: false,
         });
         expect((await reserve(store, { ...song(BOB, 60), guildId: OTHER_GUILD })).ok).toBe(true);
         clock = new Date("2025-07-01T00:00:00Z");

@@ -4,8 +4,13 @@
  * the event loop.
  *
  *   npx tsx bench/ledger-report.ts [--rows 1000000] [--writes 5000] [--no-postgres]
+ *                                  [--scenarios spread,single-guild] [--members 5000]
  *
  * --writes is the number of back-to-back writes; paced writes are at most 2,000 (20 s).
+ * Scenarios: "spread" is the ledger above (a year, 50 guilds) with the write measurements;
+ * "single-guild" puts all --rows calls in one guild over the last 30 days, spread evenly over
+ * --members members, and times the `/usage server` report (what src/discord/commands/usage.ts
+ * runs: usageReport + topSpenders + dailySeries) for 30 days and for today.
  *
  * PostgreSQL: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
  * a throw-away schema is created and dropped. SQLite: a file in the OS temp directory, removed after.
@@ -40,8 +45,15 @@ const { values: args } = parseArgs({
     rows: { type: "string", default: "1000000" },
     writes: { type: "string", default: "5000" },
     "no-postgres": { type: "boolean", default: false },
+    scenarios: { type: "string", default: "spread,single-guild" },
+    members: { type: "string", default: "5000" },
   },
 });
+const SCENARIOS = new Set(args.scenarios.split(",").map((name) => name.trim()));
+for (const name of SCENARIOS) {
+  if (name !== "spread" && name !== "single-guild") throw new Error(`unknown scenario ${name}`);
+}
+const SINGLE_GUILD_MEMBERS = Number(args.members);
 const ROWS = Number(args.rows);
 const WRITES = Number(args.writes);
 const PACED_WRITES = Math.min(WRITES, 2000);
@@ -110,7 +122,41 @@ function* syntheticCalls(count: number): Generator<CallRecord> {
   }
 }
 
-async function fill(store: UsageStore, count: number): Promise<number> {
+/** Start of the 30-day report period at NOW (a UTC midnight, 29 days before today's). */
+const THIRTY_DAYS_START = (Math.floor(NOW.getTime() / 86_400_000) - 29) * 86_400_000;
+
+/**
+ * One busy guild: every call between the start of the 30-day period and NOW, members picked
+ * uniformly (so every member has calls on most days: the most member-day totals a ledger of this
+ * size can have), with the same mix of features, models and failures as `syntheticCalls`.
+ */
+function* singleGuildCalls(count: number): Generator<CallRecord> {
+  const next = random(7);
+  const span = NOW.getTime() - THIRTY_DAYS_START;
+  for (let i = 0; i < count; i++) {
+    const r = next();
+    const feature: Feature = r < 0.6 ? "song" : r < 0.9 ? "analysis" : "follow-up";
+    const failed = next() < 0.03;
+    const isSong = feature === "song";
+    yield {
+      occurredAt: new Date(THIRTY_DAYS_START + Math.floor(next() * span)),
+      guildId: guildId(0),
+      channelId: String(300000000000000000n),
+      userId: userId(Math.floor(next() * SINGLE_GUILD_MEMBERS)),
+      feature,
+      model: isSong ? (next() < 0.9 ? "fun-music-v1" : "fun-music-preview") : "qwen-audio-turbo",
+      requestId: `one-${i.toString(36)}-${Math.floor(next() * 1e9).toString(36)}`,
+      outcome: failed ? "InternalError" : "ok",
+      musicSeconds: isSong && !failed ? 30 + Math.floor(next() * 210) : 0,
+      inputTokens: isSong || failed ? 0 : 50 + Math.floor(next() * 400),
+      outputTokens: isSong || failed ? 0 : 100 + Math.floor(next() * 800),
+      audioTokens: isSong || failed ? 0 : 500 + Math.floor(next() * 3000),
+      latencyMs: isSong ? 30_000 + Math.floor(next() * 90_000) : 1000 + Math.floor(next() * 9000),
+    };
+  }
+}
+
+async function fill(store: UsageStore, count: number, calls: Generator<CallRecord> = syntheticCalls(count)): Promise<number> {
   const started = performance.now();
   const batchSize = 1000;
   let batch: ReturnType<typeof toRow>[] = [];
@@ -121,7 +167,7 @@ async function fill(store: UsageStore, count: number): Promise<number> {
     // An event-loop turn between batches, so that the SQLite store can keep its log in check.
     await new Promise((resolve) => setImmediate(resolve));
   };
-  for (const call of syntheticCalls(count)) {
+  for (const call of calls) {
     batch.push(toRow(call));
     if (batch.length === batchSize) await flush();
   }
@@ -191,6 +237,37 @@ async function benchReports(store: UsageStore): Promise<void> {
     ["member report (own usage + remaining quota), 30 days", () => memberReport(store, member, "30d")],
     ["owner report, all guilds, 30 days", () => ownerReport("30d")],
     ["owner report, all guilds, all time (every row)", () => ownerReport("all")],
+  ];
+  for (const [label, task] of cases) {
+    const { median, max } = await time(5, task);
+    console.log(`  ${label.padEnd(70)} median ${ms(median).padStart(10)}   max ${ms(max).padStart(10)}`);
+  }
+}
+
+/**
+ * The `/usage server` report of the one busy guild, as src/discord/commands/usage.ts runs it
+ * (usageReport + topSpenders with its limit + dailySeries, together), and its parts alone. For
+ * SQLite the time is time the event loop is blocked: better-sqlite3 runs each query synchronously.
+ */
+async function benchSingleGuildReports(store: UsageStore): Promise<void> {
+  const scope = { guildId: guildId(0) };
+  const serverReport = (period: "30d" | "today") =>
+    Promise.all([
+      usageReport(store, scope, period),
+      topSpenders(store, scope, period, { by: "user", limit: 10_000 }),
+      dailySeries(store, scope, period),
+    ]);
+  const member = { guildId: guildId(0), userId: userId(0) };
+  const calls30 = (await usageReport(store, scope, "30d")).total.calls;
+  const callsToday = (await usageReport(store, scope, "today")).total.calls;
+  const members30 = (await topSpenders(store, scope, "30d", { by: "user", limit: 1_000_000 })).length;
+  const cases: [string, () => Promise<unknown>][] = [
+    [`/usage server, 30 days (${calls30.toLocaleString("en")} calls, ${members30.toLocaleString("en")} members)`, () => serverReport("30d")],
+    [`/usage server, today (${callsToday.toLocaleString("en")} calls)`, () => serverReport("today")],
+    ["  of which topSpenders, 30 days", () => topSpenders(store, scope, "30d", { by: "user", limit: 10_000 })],
+    ["  of which usageReport, 30 days", () => usageReport(store, scope, "30d")],
+    ["  of which dailySeries, 30 days", () => dailySeries(store, scope, "30d")],
+    ["member report (own usage + remaining quota), 30 days", () => memberReport(store, member, "30d")],
   ];
   for (const [label, task] of cases) {
     const { median, max } = await time(5, task);
@@ -281,8 +358,13 @@ async function benchWrites(store: UsageStore, label: string, rhythm: "paced" | "
 /** Checkpoints SQLite's main thread made because the log outgrew 64 MB (see db.ts). */
 const forcedCheckpoints: { walBytes: number; ms: number }[] = [];
 
-async function run(label: string, target: DatabaseTarget, schema?: string): Promise<void> {
-  console.log(`\n=== ${label}`);
+async function run(
+  label: string,
+  target: DatabaseTarget,
+  schema: string | undefined,
+  scenario: "spread" | "single-guild",
+): Promise<void> {
+  console.log(`\n=== ${label}, ${scenario === "spread" ? "ledger spread over 50 guilds and a year" : "one guild, last 30 days"}`);
   const store = await openUsageStore({
     target,
     schema,
@@ -291,7 +373,7 @@ async function run(label: string, target: DatabaseTarget, schema?: string): Prom
     quotaDefaults: { ...DEFAULT_QUOTA_SETTINGS, songCooldownSeconds: 0, userDailySongs: null, guildMonthlyMusicSeconds: null },
   });
   try {
-    const fillMs = await fill(store, ROWS);
+    const fillMs = await fill(store, ROWS, scenario === "spread" ? syntheticCalls(ROWS) : singleGuildCalls(ROWS));
     console.log(`  filled ${ROWS.toLocaleString("en")} rows in ${(fillMs / 1000).toFixed(1)} s (bulk inserts)`);
     const rebuildStarted = performance.now();
     await rebuildUsageTotals(store);
@@ -300,13 +382,21 @@ async function run(label: string, target: DatabaseTarget, schema?: string): Prom
       // What autovacuum does on its own shortly after a bulk load: statistics and the visibility map.
       const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
       await client.connect();
-      await client.query("vacuum analyze usage_calls, usage_daily_totals, usage_member_totals");
+      const tables = (await client.query<{ name: string }>(
+        "select table_name as name from information_schema.tables where table_schema = $1 and table_name like 'usage\\_%'",
+        [schema],
+      )).rows.map((row) => row.name);
+      await client.query(`vacuum analyze ${tables.join(", ")}`);
       await client.end();
       console.log("  vacuum analyze done (as autovacuum would after a bulk load)");
     } else {
       // Start the measurements from a steady state, not from a log full of the bulk load.
       await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
       console.log(`  database file ${(statSync(target.path).size / 1e6).toFixed(0)} MB after a checkpoint (no ANALYZE run)`);
+    }
+    if (scenario === "single-guild") {
+      await benchSingleGuildReports(store);
+      return;
     }
     await benchReports(store);
     await benchWrites(store, label, "paced", PACED_WRITES);
@@ -330,15 +420,19 @@ async function postgresReachable(): Promise<string | null> {
 }
 
 console.log(
-  `node ${process.version}; ${ROWS.toLocaleString("en")} ledger rows over ${DAYS} days, ${GUILDS} guilds, ${USERS} users; ` +
-    `load average ${loadavg().map((n) => n.toFixed(1)).join(" ")} on ${availableParallelism()} CPUs`,
+  `node ${process.version}; ${ROWS.toLocaleString("en")} ledger rows; scenarios: ${[...SCENARIOS].join(", ")} ` +
+    `(spread: ${DAYS} days, ${GUILDS} guilds, ${USERS} users; single-guild: 30 days, ${SINGLE_GUILD_MEMBERS} members); ` +
+    `load average ${loadavg().map((n) => n.toFixed(2)).join(" ")} on ${availableParallelism()} CPUs`,
 );
+const scenarios = (["spread", "single-guild"] as const).filter((name) => SCENARIOS.has(name));
 
-const dir = mkdtempSync(join(tmpdir(), "dashtune-bench-"));
-try {
-  await run("SQLite (better-sqlite3, WAL, synchronous=NORMAL)", { dialect: "sqlite", path: join(dir, "ledger.sqlite") });
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+for (const scenario of scenarios) {
+  const dir = mkdtempSync(join(tmpdir(), "dashtune-bench-"));
+  try {
+    await run("SQLite (better-sqlite3, WAL, synchronous=NORMAL)", { dialect: "sqlite", path: join(dir, "ledger.sqlite") }, undefined, scenario);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (args["no-postgres"]) {
@@ -348,18 +442,20 @@ if (args["no-postgres"]) {
   if (reason !== null) {
     console.log(`\nPostgreSQL skipped: ${PG_URL} is not reachable (${reason})`);
   } else {
-    const schema = `bench_ledger_${process.pid}`;
-    try {
-      const version = new pg.Client({ connectionString: PG_URL });
-      await version.connect();
-      const { rows } = await version.query<{ server_version: string }>("show server_version");
-      await version.end();
-      await run(`PostgreSQL ${rows[0]?.server_version ?? ""} (pg pool via Kysely)`, { dialect: "postgres", connectionString: PG_URL }, schema);
-    } finally {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`drop schema if exists ${schema} cascade`);
-      await client.end();
+    const version = new pg.Client({ connectionString: PG_URL });
+    await version.connect();
+    const { rows } = await version.query<{ server_version: string }>("show server_version");
+    await version.end();
+    for (const scenario of scenarios) {
+      const schema = `bench_ledger_${process.pid}_${scenario.replace("-", "_")}`;
+      try {
+        await run(`PostgreSQL ${rows[0]?.server_version ?? ""} (pg pool via Kysely)`, { dialect: "postgres", connectionString: PG_URL }, schema, scenario);
+      } finally {
+        const client = new pg.Client({ connectionString: PG_URL });
+        await client.connect();
+        await client.query(`drop schema if exists ${schema} cascade`);
+        await client.end();
+      }
     }
   }
 }

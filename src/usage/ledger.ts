@@ -144,7 +144,7 @@ const SUM_COLUMNS = [
 ] as const satisfies readonly (keyof UsageSums)[];
 
 /** `column = table.column + excluded.column` for every sum: the upsert that adds to a total. */
-function addExcluded(table: "usage_daily_totals" | "usage_member_totals") {
+function addExcluded(table: "usage_daily_totals" | "usage_member_totals" | "usage_member_day_totals") {
   return Object.fromEntries(
     SUM_COLUMNS.map((column) => [column, sql<number>`${sql.ref(`${table}.${column}`)} + ${sql.ref(`excluded.${column}`)}`]),
   ) as Record<(typeof SUM_COLUMNS)[number], RawBuilder<number>>;
@@ -153,9 +153,10 @@ function addExcluded(table: "usage_daily_totals" | "usage_member_totals") {
 /** Adds a row's figures (or a change of them) to the running report totals. */
 async function addToTotals(trx: Trx, keys: RowKeys, sums: UsageSums): Promise<void> {
   const key = guildKey(keys.guild_id);
+  const day = Math.floor(keys.occurred_at / DAY_MS);
   await trx
     .insertInto("usage_daily_totals")
-    .values({ guild_key: key, day: Math.floor(keys.occurred_at / DAY_MS), feature: keys.feature, model: keys.model, ...sums })
+    .values({ guild_key: key, day, feature: keys.feature, model: keys.model, ...sums })
     .onConflict((oc) => oc.columns(["guild_key", "day", "feature", "model"]).doUpdateSet(addExcluded("usage_daily_totals")))
     .execute();
   await trx
@@ -163,6 +164,15 @@ async function addToTotals(trx: Trx, keys: RowKeys, sums: UsageSums): Promise<vo
     .values({ guild_key: key, user_id: keys.user_id, feature: keys.feature, model: keys.model, ...sums })
     .onConflict((oc) =>
       oc.columns(["guild_key", "user_id", "feature", "model"]).doUpdateSet(addExcluded("usage_member_totals")),
+    )
+    .execute();
+  await trx
+    .insertInto("usage_member_day_totals")
+    .values({ guild_key: key, day, user_id: keys.user_id, feature: keys.feature, model: keys.model, ...sums })
+    .onConflict((oc) =>
+      oc
+        .columns(["guild_key", "day", "user_id", "feature", "model"])
+        .doUpdateSet(addExcluded("usage_member_day_totals")),
     )
     .execute();
 }
@@ -207,6 +217,7 @@ export async function rebuildUsageTotals(store: UsageStore): Promise<void> {
   await store.db.transaction().execute(async (trx) => {
     await trx.deleteFrom("usage_daily_totals").execute();
     await trx.deleteFrom("usage_member_totals").execute();
+    await trx.deleteFrom("usage_member_day_totals").execute();
     await trx
       .insertInto("usage_daily_totals")
       .columns(["guild_key", "day", "feature", "model", ...SUM_COLUMNS])
@@ -225,6 +236,16 @@ export async function rebuildUsageTotals(store: UsageStore): Promise<void> {
           .selectFrom("usage_calls")
           .select((eb) => [key.as("guild_key"), "user_id", "feature", "model", ...sumsOfRows(eb)])
           .groupBy([key, "user_id", "feature", "model"]),
+      )
+      .execute();
+    await trx
+      .insertInto("usage_member_day_totals")
+      .columns(["guild_key", "day", "user_id", "feature", "model", ...SUM_COLUMNS])
+      .expression(
+        trx
+          .selectFrom("usage_calls")
+          .select((eb) => [key.as("guild_key"), day.as("day"), "user_id", "feature", "model", ...sumsOfRows(eb)])
+          .groupBy([key, day, "user_id", "feature", "model"]),
       )
       .execute();
   });

@@ -70,6 +70,19 @@ export interface UsageMemberTotalsTable extends UsageSums {
   model: string;
 }
 
+/**
+ * Per guild, UTC day, member, feature and model: a guild's top members and a member's own figures
+ * and daily series for a period other than "all" (migration 0004).
+ */
+export interface UsageMemberDayTotalsTable extends UsageSums {
+  guild_key: string;
+  /** UTC epoch day: `floor(epochMs / 86400000)`. */
+  day: number;
+  user_id: string;
+  feature: Feature;
+  model: string;
+}
+
 /** Settled usage of one member in one guild on one UTC day. In-flight reservations are not in here. */
 export interface QuotaUserDayTable {
   guild_key: string;
@@ -152,6 +165,7 @@ export interface UsageDatabase {
   usage_calls: UsageCallTable;
   usage_daily_totals: UsageDailyTotalsTable;
   usage_member_totals: UsageMemberTotalsTable;
+  usage_member_day_totals: UsageMemberDayTotalsTable;
   usage_quota_user_day: QuotaUserDayTable;
   usage_quota_guild_month: QuotaGuildMonthTable;
   usage_quota_reservations: QuotaReservationTable;

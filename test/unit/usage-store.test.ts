@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { migrateUsageDbTo } from "../../src/usage/migrations.js";
 import {
   dailySeries,
   getQuotaSettings,
@@ -24,6 +25,7 @@ import {
   usageReport,
   DEFAULT_QUOTA_SETTINGS,
   type CallRecord,
+  type LedgerRow,
   type OpenUsageStoreOptions,
   type PriceTable,
   type QuotaSettings,
@@ -95,6 +97,7 @@ const TABLES = [
   "usage_calls",
   "usage_daily_totals",
   "usage_member_totals",
+  "usage_member_day_totals",
   "usage_quota_user_day",
   "usage_quota_guild_month",
   "usage_quota_reservations",
@@ -175,6 +178,84 @@ function call(overrides: Partial<CallRecord> = {}): CallRecord {
     musicSeconds: 60,
     latencyMs: 45_000,
     ...overrides,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** The member-day totals a ledger's rows add up to, summed one row at a time, in key order. */
+function memberDaySumsOf(rows: LedgerRow[]) {
+  const sums = new Map<string, Record<string, string | number>>();
+  for (const row of rows) {
+    const keys = {
+      guild_key: row.guildId ?? "dm",
+      day: Math.floor(row.occurredAt.getTime() / DAY_MS),
+      user_id: row.userId,
+      feature: row.feature,
+      model: row.model,
+    };
+    const id = JSON.stringify(Object.values(keys));
+    const entry = sums.get(id) ?? {
+      ...keys,
+      calls: 0,
+      failures: 0,
+      music_seconds: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      audio_tokens: 0,
+      bytes_delivered: 0,
+    };
+    const add = (column: string, value: number) => (entry[column] = Number(entry[column]) + value);
+    add("calls", 1);
+    add("failures", row.outcome === "ok" ? 0 : 1);
+    add("music_seconds", row.musicSeconds);
+    add("input_tokens", row.inputTokens);
+    add("output_tokens", row.outputTokens);
+    add("audio_tokens", row.audioTokens);
+    add("bytes_delivered", row.bytesDelivered ?? 0);
+    sums.set(id, entry);
+  }
+  const order = ["guild_key", "day", "user_id", "feature", "model"] as const;
+  const compare = (a: Record<string, string | number>, b: Record<string, string | number>) => {
+    for (const column of order) {
+      const [x, y] = [a[column] ?? "", b[column] ?? ""];
+      if (x < y) return -1;
+      if (x > y) return 1;
+    }
+    return 0;
+  };
+  return [...sums.values()].sort(compare);
+}
+
+async function memberDayTotalsIn(store: UsageStore) {
+  return store.db
+    .selectFrom("usage_member_day_totals")
+    .selectAll()
+    .orderBy(["guild_key", "day", "user_id", "feature", "model"])
+    .execute();
+}
+
+/** A database of its own for one test, away from the backend's shared one. */
+function separateDatabase(name: Backend["name"]): {
+  placement: Pick<OpenUsageStoreOptions, "target" | "schema">;
+  remove(): Promise<void>;
+} {
+  if (name === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "dashtune-usage-migrate-"));
+    return {
+      placement: { target: { dialect: "sqlite", path: join(dir, "usage.sqlite") } },
+      remove: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const schema = `usage_migrate_${randomUUID().replaceAll("-", "")}`;
+  return {
+    placement: { target: { dialect: "postgres", connectionString: PG_URL }, schema },
+    async remove() {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`drop schema if exists ${schema} cascade`);
+      await client.end();
+    },
   };
 }
 
@@ -561,6 +642,149 @@ describe.each(backends)("the usage store on $name", (backend) => {
           expect(results.filter((r) => r.ok)).toHaveLength(5);
         },
       );
+    });
+
+    describe("member-day totals", () => {
+      const at = (iso: string) => new Date(iso);
+
+      /** Writes of every kind: ok and failed, members, days, guilds, DMs, a repeat, deliveries. */
+      async function recordMixedCalls(): Promise<void> {
+        clock = at("2025-06-18T12:00:00Z");
+        const calls: CallRecord[] = [
+          call({ occurredAt: at("2025-06-18T00:00:00Z"), requestId: "mix-1", musicSeconds: 60 }),
+          call({ occurredAt: at("2025-06-18T23:59:59.999Z"), requestId: "mix-2", musicSeconds: 90.5 }),
+          call({ occurredAt: at("2025-06-17T23:59:59.999Z"), requestId: "mix-3", musicSeconds: 30 }),
+          call({ occurredAt: at("2025-06-18T09:00:00Z"), requestId: "mix-4", userId: BOB, outcome: "Throttling", musicSeconds: 0 }),
+          call({ occurredAt: at("2025-06-18T10:00:00Z"), requestId: undefined, userId: BOB, outcome: "Timeout", musicSeconds: 0 }),
+          call({ occurredAt: at("2025-06-17T10:00:00Z"), requestId: "mix-5", feature: "analysis", model: "qwen-audio-turbo", musicSeconds: 0, inputTokens: 1000, outputTokens: 500, audioTokens: 2000 }),
+          call({ occurredAt: at("2025-06-17T11:00:00Z"), requestId: "mix-6", feature: "follow-up", model: "qwen-audio-turbo", musicSeconds: 0, inputTokens: 300, outputTokens: 200 }),
+          call({ occurredAt: at("2025-06-12T10:00:00Z"), requestId: "mix-7", userId: BOB, musicSeconds: 45, model: "fun-music-preview" }),
+          call({ occurredAt: at("2025-05-20T00:00:00Z"), requestId: "mix-8", userId: BOB, musicSeconds: 120 }),
+          call({ occurredAt: at("2025-05-19T23:59:59Z"), requestId: "mix-9", userId: BOB, musicSeconds: 500 }),
+          call({ occurredAt: at("2025-06-18T08:00:00Z"), requestId: "mix-10", guildId: OTHER_GUILD, musicSeconds: 200, userId: BOB }),
+          call({ occurredAt: at("2025-06-18T08:00:00Z"), requestId: "mix-11", guildId: null, channelId: null, musicSeconds: 20 }),
+          // The same request again, with other figures: it must not count twice.
+          call({ occurredAt: at("2025-06-18T00:00:00Z"), requestId: "mix-1", musicSeconds: 999 }),
+        ];
+        for (const record of calls) await recordCall(store, record);
+        await recordDelivery(store, "mix-1", 4_000_000);
+        await recordDelivery(store, "mix-1", 3_000_000);
+        await recordDelivery(store, "mix-5", 10_000);
+      }
+
+      /** Top members of a period computed from the rows, the way the reports used to. */
+      function topFromRows(rows: LedgerRow[], from: Date, guildId: string) {
+        const byId = new Map<string, { id: string; calls: number; failures: number; musicSeconds: number; estimatedCost: number }>();
+        for (const row of rows) {
+          if (row.guildId !== guildId || row.occurredAt < from) continue;
+          const entry = byId.get(row.userId) ?? { id: row.userId, calls: 0, failures: 0, musicSeconds: 0, estimatedCost: 0 };
+          entry.calls += 1;
+          entry.failures += row.outcome === "ok" ? 0 : 1;
+          entry.musicSeconds += row.musicSeconds;
+          entry.estimatedCost += row.estimatedCost ?? 0;
+          byId.set(row.userId, entry);
+        }
+        return [...byId.values()].sort(
+          (a, b) => b.estimatedCost - a.estimatedCost || b.musicSeconds - a.musicSeconds || b.calls - a.calls || a.id.localeCompare(b.id),
+        );
+      }
+
+      it("keeps member-day totals equal to a row-by-row sum after mixed writes", async () => {
+        await recordMixedCalls();
+        const rows = await ledgerRows(store, "all-guilds", "all");
+
+        expect(rows).toHaveLength(12);
+        expect(await memberDayTotalsIn(store)).toEqual(memberDaySumsOf(rows));
+      });
+
+      it("rebuilds the member-day totals to what the writes kept", async () => {
+        await recordMixedCalls();
+        const kept = await memberDayTotalsIn(store);
+
+        await rebuildUsageTotals(store);
+
+        expect(await memberDayTotalsIn(store)).toEqual(kept);
+      });
+
+      it("gives the same top members and member figures as summing the rows, for every period", async () => {
+        await recordMixedCalls();
+        const rows = await ledgerRows(store, "all-guilds", "all");
+
+        for (const period of ["today", "7d", "30d", "month"] as const) {
+          const from = (await usageReport(store, { guildId: GUILD }, period)).from ?? new Date(0);
+          const expected = topFromRows(rows, from, GUILD);
+          const top = await topSpenders(store, { guildId: GUILD }, period, { by: "user" });
+          expect(top.map((entry) => entry.id), period).toEqual(expected.map((entry) => entry.id));
+          expect(top, period).toEqual(
+            expected.map((entry) => ({ ...entry, estimatedCost: expect.closeTo(entry.estimatedCost, 10) })),
+          );
+          for (const userId of [ALICE, BOB]) {
+            const mine = rows.filter((row) => row.guildId === GUILD && row.userId === userId && row.occurredAt >= from);
+            const report = await usageReport(store, { guildId: GUILD, userId }, period);
+            expect(report.total, `${period} ${userId}`).toMatchObject({
+              calls: mine.length,
+              failures: mine.filter((row) => row.outcome !== "ok").length,
+              musicSeconds: mine.reduce((sum, row) => sum + row.musicSeconds, 0),
+              bytesDelivered: mine.reduce((sum, row) => sum + (row.bytesDelivered ?? 0), 0),
+            });
+            const series = await dailySeries(store, { guildId: GUILD, userId }, period);
+            expect(series.reduce((sum, point) => sum + point.calls, 0), `${period} ${userId}`).toBe(mine.length);
+          }
+        }
+        expect((await topSpenders(store, { guildId: GUILD }, "30d", { by: "user" })).map((entry) => entry.id)).toEqual([ALICE, BOB]);
+        expect((await usageReport(store, { guildId: null, userId: ALICE }, "today")).total.musicSeconds).toBe(20);
+      });
+
+      it("is filled from the rows already there when a ledger is migrated from 0003", async () => {
+        clock = at("2025-06-18T12:00:00Z");
+        const database = separateDatabase(backend.name);
+        const opened: UsageStore[] = [];
+        try {
+          const old = await openUsageStore({ ...database.placement, prices: PRICES, now, migrate: false });
+          opened.push(old);
+          expect(await migrateUsageDbTo(old.db, "0003_bot_state", { schema: database.placement.schema })).toEqual([
+            "0001_ledger",
+            "0002_quotas",
+            "0003_bot_state",
+          ]);
+          // Rows as a release without the member-day table wrote them.
+          const users = [ALICE, BOB, "200000000000000003"];
+          const oldRows = Array.from({ length: 40 }, (_, i) => ({
+            request_id: `old-${i}`,
+            occurred_at: Date.parse("2025-06-18T12:00:00Z") - i * 7 * 3_600_000,
+            guild_id: i % 5 === 0 ? null : i % 3 === 0 ? OTHER_GUILD : GUILD,
+            channel_id: null,
+            user_id: users[i % users.length] ?? ALICE,
+            feature: i % 4 === 0 ? ("analysis" as const) : ("song" as const),
+            model: i % 4 === 0 ? "qwen-audio-turbo" : "fun-music-v1",
+            outcome: i % 7 === 0 ? "InternalError" : "ok",
+            music_seconds: i % 4 === 0 ? 0 : 30 + i,
+            input_tokens: i % 4 === 0 ? 100 + i : 0,
+            output_tokens: i % 4 === 0 ? 200 : 0,
+            audio_tokens: i % 4 === 0 ? 1000 : 0,
+            latency_ms: 1000,
+            bytes_delivered: i % 2 === 0 ? 1000 * i : null,
+          }));
+          await old.db.insertInto("usage_calls").values(oldRows).execute();
+
+          expect(await migrateUsageDb(old.db, { schema: database.placement.schema })).toEqual(["0004_member_day_totals"]);
+          const rows = await ledgerRows(old, "all-guilds", "all");
+          expect(rows).toHaveLength(40);
+          const backfilled = await memberDayTotalsIn(old);
+          expect(backfilled).toEqual(memberDaySumsOf(rows));
+
+          // The store then keeps them up to date, and a rebuild agrees.
+          await recordCall(old, call({ occurredAt: at("2025-06-18T11:00:00Z"), requestId: "new-1" }));
+          expect(await memberDayTotalsIn(old)).toEqual(memberDaySumsOf(await ledgerRows(old, "all-guilds", "all")));
+          const top = await topSpenders(old, { guildId: GUILD }, "7d", { by: "user" });
+          expect(top.map((entry) => entry.id)).toEqual(
+            topFromRows(await ledgerRows(old, "all-guilds", "all"), at("2025-06-12T00:00:00Z"), GUILD).map((entry) => entry.id),
+          );
+        } finally {
+          await Promise.all(opened.map((s) => s.close()));
+          await database.remove();
+        }
+      });
     });
 
     describe("reports", () => {

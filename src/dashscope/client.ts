@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import { abortableSleep, startBudget, type CallBudget } from "./call-budget.js";
 import { DashScopeError } from "./errors.js";
 import { errorFromHttpResponse, errorFromSseFrame, type CallContext } from "./response-errors.js";
-import { decideRetry, defaultRetryOptions, parseRetryAfterMs, type RetryOptions } from "./retry-policy.js";
+import { decideRetry, defaultRetryOptions, parseRetryAfterMs, type RetryDecision, type RetryOptions } from "./retry-policy.js";
 import { createSseParser, SseFrameTooLargeError, type SseFrame } from "./sse.js";
 
 /**
@@ -286,6 +286,18 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     throw caught;
   }
 
+  /** Whether, and after how long, a failed try is tried again (429, 5xx, network; Retry-After honoured). */
+  function retryDecisionFor(error: DashScopeError, attempt: number, budget: CallBudget): RetryDecision {
+    return decideRetry({
+      error,
+      retryNumber: attempt,
+      retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
+      remainingMs: budget.remainingMs(),
+      options: retry,
+      random: random(),
+    });
+  }
+
   /** Errors and logs name the path as the caller gave it; host and base path are config. */
   function contextFor(path: string): CallContext {
     return { endpoint: `/${path.replace(/^\/+/, "")}`, method: "POST", scrub };
@@ -390,14 +402,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
           // second song, so the error goes to the caller instead.
           const decision =
             events === 0
-              ? decideRetry({
-                  error,
-                  retryNumber: attempt,
-                  retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
-                  remainingMs: budget.remainingMs(),
-                  options: retry,
-                  random: random(),
-                })
+              ? retryDecisionFor(error, attempt, budget)
               : ({ retry: false } as const);
           logged = true;
           logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, true, events);
@@ -459,14 +464,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
           return result;
         } catch (caught) {
           const error = toDashScopeError(caught, call, budget, context, known);
-          const decision = decideRetry({
-            error,
-            retryNumber: attempt,
-            retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
-            remainingMs: budget.remainingMs(),
-            options: retry,
-            random: random(),
-          });
+          const decision = retryDecisionFor(error, attempt, budget);
           logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
           if (!decision.retry) throw error;
           await sleep(decision.delayMs, budget.signal).catch(() => {

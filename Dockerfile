@@ -3,10 +3,7 @@
 # Run:   docker run --env-file .env -v dashtune-data:/app/data dashtune
 
 FROM node:24-bookworm-slim AS build
-# better-sqlite3 (the embedded usage ledger) is a native module; these build it if no prebuilt fits.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
+# better-sqlite3 13 ships Node-API binaries in its package: no compiler is needed here.
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

@@ -9,6 +9,7 @@ import { createSongCommand } from "./discord/commands/song.js";
 import { handleSongButton } from "./discord/components/song-buttons.js";
 import { handleEditLyricsModal, handleNewSongModal } from "./discord/components/song-modals.js";
 import { createInteractionRouter } from "./discord/router.js";
+import { discordRestOptions } from "./discord/rest-options.js";
 import type { SongServices } from "./discord/song-flow.js";
 import { askPieces } from "./analysis/ask-pieces.js";
 import { createMemoryConversationStore } from "./analysis/conversations.js";
@@ -179,7 +180,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   );
 
   // Every message sets its own allowed mentions; this default is the backstop for one that forgets.
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: config.discordApiUrl }, allowedMentions: { parse: [] } });
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: discordRestOptions(config.discordApiUrl), allowedMentions: { parse: [] } });
   client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction));
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, "gateway disconnected"));

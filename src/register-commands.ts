@@ -1,6 +1,7 @@
 import { REST, Routes, type APIApplication } from "discord.js";
 import { parseDiscordConfig } from "./config.js";
 import { allCommandDefinitions } from "./discord/command-definitions.js";
+import { discordRestOptions } from "./discord/rest-options.js";
 
 /**
  * `npm run register`: one bulk overwrite of the bot's commands, without connecting to the gateway.
@@ -15,7 +16,7 @@ async function registerCommands(): Promise<void> {
     process.exit(1);
   }
   const { config } = parsed;
-  const rest = new REST({ api: config.discordApiUrl }).setToken(config.discordToken);
+  const rest = new REST(discordRestOptions(config.discordApiUrl)).setToken(config.discordToken);
   const application = (await rest.get(Routes.currentApplication())) as APIApplication;
   const definitions = allCommandDefinitions();
   const route = config.devGuildId ? Routes.applicationGuildCommands(application.id, config.devGuildId) : Routes.applicationCommands(application.id);

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { request, type Dispatcher, type FormData } from "undici";
+import { Agent, request, type Dispatcher, type FormData } from "undici";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
 import { abortableSleep, startBudget, type CallBudget } from "./call-budget.js";
@@ -19,7 +19,11 @@ export type DashScopeClientOptions = {
   baseUrl: string;
   apiKey: string;
   logger: Logger;
-  /** An undici dispatcher (Agent, MockAgent, ProxyAgent); undici's global one if absent. */
+  /**
+   * An undici dispatcher (Agent, MockAgent, ProxyAgent); an Agent of this undici if absent. Never
+   * undici's global one: on Node 26 that slot belongs to Node's own bundled undici, which refuses
+   * the FormData of this package's copy (temporary-storage uploads).
+   */
   dispatcher?: Dispatcher | undefined;
   retry?: Partial<RetryOptions> | undefined;
   /** Waits between tries; tests pass one that returns at once. Must reject if `signal` aborts. */
@@ -188,8 +192,9 @@ class BodyTooLargeError extends Error {
 
 const requestIdPattern = /"request_id"\s*:\s*"([^"\\]*)"/;
 
-/** Creates a DashScope transport. It holds no sockets of its own unless `dispatcher` does. */
+/** Creates a DashScope transport, with sockets of its own unless `dispatcher` is given. */
 export function createDashScopeClient(options: DashScopeClientOptions): DashScopeClient {
+  const dispatcher = options.dispatcher ?? new Agent();
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const retry: RetryOptions = { ...defaultRetryOptions, ...options.retry };
   const sleep = options.sleep ?? abortableSleep;
@@ -226,7 +231,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
       signal: budget.signal,
       headersTimeout: remaining,
       bodyTimeout: call.idleTimeoutMs ?? remaining,
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      dispatcher,
     });
   }
 
@@ -494,7 +499,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         signal: budget.signal,
         headersTimeout: remaining,
         bodyTimeout: call.idleTimeoutMs ?? remaining,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        dispatcher,
       });
       return readJsonAnswer(response, context, known, call.schema);
     });
@@ -519,7 +524,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         signal: budget.signal,
         headersTimeout: remaining,
         bodyTimeout: call.idleTimeoutMs ?? remaining,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        dispatcher,
       });
       try {
         known.status = response.statusCode;

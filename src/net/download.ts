@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from "undici";
+import { Agent, request, type Dispatcher } from "undici";
 
 /**
  * Downloads only from hosts we expect files on, with a byte cap, so that a URL placed in an
@@ -55,7 +55,9 @@ export function createDownloader(options: {
   defaultTimeoutMs?: number;
   dispatcher?: Dispatcher;
 }): Downloader {
-  const { allowedHosts, dispatcher } = options;
+  const { allowedHosts } = options;
+  // Never undici's global dispatcher: on Node 26 that slot belongs to Node's bundled undici.
+  const dispatcher = options.dispatcher ?? new Agent();
 
   return async function download(url, callOptions = {}) {
     const maxBytes = callOptions.maxBytes ?? options.maxBytes;
@@ -70,7 +72,7 @@ export function createDownloader(options: {
       }
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(current, { method: "GET", signal, ...(dispatcher ? { dispatcher } : {}) });
+        response = await request(current, { method: "GET", signal, dispatcher });
       } catch (error) {
         if (timeout.aborted) throw new DownloadError("timeout", `download from ${current.host} timed out`, { cause: error });
         throw new DownloadError("network", `download from ${current.host} failed`, { cause: error });

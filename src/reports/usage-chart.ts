@@ -136,8 +136,8 @@ export type WorkerReply = { png: Uint8Array } | { error: string };
 
 // Built code (dist/) starts the compiled worker. Under tsx or vitest this module is TypeScript
 // source, so the worker is too: a small .mjs bootstrap registers tsx's loader (a devDependency,
-// present wherever .ts runs) inside the worker, then imports it. (`execArgv: ["--import", "tsx"]`
-// does not reach a worker's entry module on Node 20.)
+// present wherever .ts runs) inside the worker, then imports it, which works the same on every
+// supported Node line.
 const RUNNING_TYPESCRIPT = import.meta.url.endsWith(".ts");
 const WORKER_ENTRY = new URL(RUNNING_TYPESCRIPT ? "./usage-chart-worker.ts" : "./usage-chart-worker.js", import.meta.url);
 const WORKER_URL = RUNNING_TYPESCRIPT ? new URL("./ts-worker-bootstrap.mjs", import.meta.url) : WORKER_ENTRY;

@@ -143,7 +143,6 @@ function openSqliteFile(path: string): Database.Database {
   // WAL: readers don't block the writer and a commit appends to the log instead of rewriting pages.
   // synchronous=NORMAL: in WAL mode a commit no longer waits for fsync (durability is kept across
   // application crashes; only an OS crash or power loss can drop the last commits).
-  neverCollected.push(database);
   database.exec("pragma journal_mode = WAL");
   database.exec("pragma synchronous = NORMAL");
   database.exec("pragma busy_timeout = 5000");
@@ -173,7 +172,7 @@ const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 const CHECKPOINTER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-// Statements are prepared once and live as long as the thread (see neverCollected in db.ts).
+// Statements are prepared once and live as long as the thread.
 const db = new Database(workerData.path, { fileMustExist: true });
 db.exec("pragma busy_timeout = 5000");
 const passive = db.prepare("pragma wal_checkpoint(PASSIVE)");
@@ -235,7 +234,6 @@ function startCheckpointer(
   };
   worker.on("error", fallBack);
   const checkpointHere = database.prepare("pragma wal_checkpoint(PASSIVE)");
-  neverCollected.push(checkpointHere);
   worker.on("message", (message: { error?: string; overLimit?: number }) => {
     if (message.error) onError?.(new Error(`SQLite checkpoint failed: ${message.error}`));
     // A message arrives between two event-loop turns, so no write of ours is half done; a
@@ -264,26 +262,12 @@ function startCheckpointer(
 }
 
 /**
- * better-sqlite3 12 built for Node 24.19 or later aborts the whole process (`Assertion failed:
- * (env) != nullptr` in `RemoveEnvironmentCleanupHook`) when the garbage collector finalizes one
- * of its Database or Statement objects outside JavaScript — an idle-time GC, or the last GC of a
- * thread (WiseLibs/better-sqlite3#1476; Node 24 made `node::ObjectWrap` register cleanup hooks).
- * So none of them may ever become garbage: pragmas go through `exec` (which makes no Statement),
- * every prepared statement is cached, and the databases and caches are kept here for the life of
- * the process (a store opens one database and a few dozen statements). This module-level list is
- * a deliberate exception to "no globals"; drop it with better-sqlite3 13 (Node-API, which needs
- * Node 22).
- */
-const neverCollected: unknown[] = [];
-
-/**
  * Kysely's SQLite driver prepares every statement anew. Our queries have a fixed set of shapes
  * (values are always parameters), so each is prepared once and kept: a ledger write costs an
- * execution, not a parse and plan — and no statement is ever left for the garbage collector.
+ * execution, not a parse and plan.
  */
 function withStatementCache(database: Database.Database): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
-  neverCollected.push(cache);
   return {
     close: () => database.close(),
     prepare(sqlText) {

@@ -1,12 +1,5 @@
-import {
-  Migrator,
-  NO_MIGRATIONS,
-  sql,
-  type CreateTableBuilder,
-  type Kysely,
-  type Migration,
-  type MigrationResultSet,
-} from "kysely";
+import { sql, type CreateTableBuilder, type Kysely } from "kysely";
+import { Migrator, NO_MIGRATIONS, type Migration, type MigrationResultSet } from "kysely/migration";
 import type { UsageDb } from "./db.js";
 
 /*

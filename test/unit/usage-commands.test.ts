@@ -18,6 +18,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLimitsCommand, limitsCommandDefinition, parseLimitValue } from "../../src/discord/commands/limits.js";
 import { buildLedgerCsv, createUsageCommand, usageCommandDefinition } from "../../src/discord/commands/usage.js";
 import { createInteractionRouter, localTranslator } from "../../src/discord/router.js";
+import { discordRestOptions } from "../../src/discord/rest-options.js";
 import { chartText, type Formatting } from "../../src/discord/usage-layout.js";
 import { UserError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
@@ -134,7 +135,7 @@ beforeAll(async () => {
     },
     logger,
   );
-  client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: fake.restUrl } });
+  client = new Client({ intents: [GatewayIntentBits.Guilds], rest: discordRestOptions(fake.restUrl) });
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(fake.token);

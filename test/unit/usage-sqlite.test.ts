@@ -125,9 +125,9 @@ describe("the embedded SQLite store", () => {
   });
 
   it("leaves nothing for the garbage collector to crash on after its stores are closed", async () => {
-    // better-sqlite3 12 on Node 24.19+ aborts the process when the collector finalizes one of its
-    // objects outside JavaScript (see neverCollected in db.ts). Without that guard this child
-    // dies with "Assertion failed: (env) != nullptr" on Node 24; on Node 20 it passes either way.
+    // better-sqlite3 12 on Node 24.19+ aborted the process when the collector finalized one of its
+    // objects outside JavaScript ("Assertion failed: (env) != nullptr", WiseLibs/better-sqlite3#1476).
+    // Version 13 is built on Node-API; this child proves closed stores leave nothing that crashes.
     const script = `
       const { openUsageStore, recordCall } = await import(${JSON.stringify(new URL("../../src/usage/index.ts", import.meta.url).href)});
       for (let i = 0; i < 5; i++) {

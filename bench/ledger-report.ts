@@ -9,7 +9,7 @@
  * --writes is the number of back-to-back writes; paced writes are at most 2,000 (20 s).
  * Scenarios: "spread" is the ledger above (a year, 50 guilds) with the write measurements;
  * "single-guild" puts all --rows calls in one guild over the last 30 days, spread evenly over
- * --members members, and times the `/usage server` report (what src/discord/commands/usage.ts
+ * --members members, and times the `/usage server` report (what src/discord/usage/usage-command.ts
  * runs: usageReport + topSpenders + dailySeries) for 30 days and for today.
  *
  * PostgreSQL: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test;
@@ -245,7 +245,7 @@ async function benchReports(store: UsageStore): Promise<void> {
 }
 
 /**
- * The `/usage server` report of the one busy guild, as src/discord/commands/usage.ts runs it
+ * The `/usage server` report of the one busy guild, as src/discord/usage/usage-command.ts runs it
  * (usageReport + topSpenders with its limit + dailySeries, together), and its parts alone. For
  * SQLite the time is time the event loop is blocked: better-sqlite3 runs each query synchronously.
  */

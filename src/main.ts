@@ -5,12 +5,12 @@ import { parseConfig, secretsOf, type Config } from "./config.js";
 import { createDashScopeClient } from "./dashscope/client.js";
 import { checkSongInput, generateSong } from "./dashscope/music.js";
 import { allCommandDefinitions } from "./discord/command-definitions.js";
-import { createSongCommand } from "./discord/commands/song.js";
-import { handleSongButton } from "./discord/components/song-buttons.js";
-import { handleEditLyricsModal, handleNewSongModal } from "./discord/components/song-modals.js";
+import { createSongCommand } from "./discord/song/command.js";
+import { handleSongButton } from "./discord/song/buttons.js";
+import { handleEditLyricsModal, handleNewSongModal } from "./discord/song/modals.js";
 import { createInteractionRouter } from "./discord/router.js";
 import { discordRestOptions } from "./discord/rest-options.js";
-import type { SongServices } from "./discord/song-flow.js";
+import type { SongServices } from "./discord/song/flow.js";
 import { askPieces } from "./analysis/ask-pieces.js";
 import { createMemoryConversationStore } from "./analysis/conversations.js";
 import { prepareAudio } from "./analysis/prepare.js";
@@ -23,11 +23,11 @@ import {
   handleAnalysisShare,
   handleAskQuestionModal,
   type AnalysisServices,
-} from "./discord/analysis-flow.js";
-import { createAnalyzeAudioCommand } from "./discord/commands/analyze-audio.js";
-import { createLimitsCommand } from "./discord/commands/limits.js";
-import { createSettingsCommand } from "./discord/commands/settings.js";
-import { createUsageCommand } from "./discord/commands/usage.js";
+} from "./discord/analysis/flow.js";
+import { createAnalyzeAudioCommand } from "./discord/analysis/command.js";
+import { createLimitsCommand } from "./discord/usage/limits-command.js";
+import { createSettingsCommand } from "./discord/usage/settings-command.js";
+import { createUsageCommand } from "./discord/usage/usage-command.js";
 import { createJobQueue } from "./jobs/job-queue.js";
 import { createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";

@@ -1,9 +1,9 @@
 import type { RESTPostAPIApplicationCommandsJSONBody } from "discord.js";
-import { analyzeAudioCommandDefinition } from "./commands/analyze-audio.js";
-import { limitsCommandDefinition } from "./commands/limits.js";
-import { settingsCommandDefinition } from "./commands/settings.js";
-import { songCommandDefinition } from "./commands/song.js";
-import { usageCommandDefinition } from "./commands/usage.js";
+import { analyzeAudioCommandDefinition } from "./analysis/command.js";
+import { limitsCommandDefinition } from "./usage/limits-command.js";
+import { settingsCommandDefinition } from "./usage/settings-command.js";
+import { songCommandDefinition } from "./song/command.js";
+import { usageCommandDefinition } from "./usage/usage-command.js";
 
 /** Every command the bot registers, in one bulk overwrite (at startup and by `npm run register`). */
 export function allCommandDefinitions(): RESTPostAPIApplicationCommandsJSONBody[] {

@@ -15,7 +15,7 @@ import { DashScopeError } from "../dashscope/errors.js";
 import { translate, type MessageKey } from "../i18n/index.js";
 import type { Logger } from "../log.js";
 import { isInteractionTokenGone, sendToChannel } from "./channel-fallback.js";
-import { parseCustomId, type CustomId } from "./components/custom-id.js";
+import { parseCustomId, type CustomId } from "./custom-id.js";
 import { describeFailure, type LocalTranslate } from "./failure-text.js";
 
 export type HandlerContext = {

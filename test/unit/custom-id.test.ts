@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeCustomId, parseCustomId, type CustomId } from "../../src/discord/components/custom-id.js";
+import { encodeCustomId, parseCustomId, type CustomId } from "../../src/discord/custom-id.js";
 
 describe("custom ids", () => {
   const samples: CustomId[] = [

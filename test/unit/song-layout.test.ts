@@ -8,7 +8,7 @@ import {
   songFileName,
   songTitle,
   type SongEmbedText,
-} from "../../src/discord/song-layout.js";
+} from "../../src/discord/song/layout.js";
 
 const text: SongEmbedText = {
   vocalLabel: "Vocal",

@@ -15,11 +15,11 @@ import {
 } from "discord.js";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createLimitsCommand, limitsCommandDefinition, parseLimitValue } from "../../src/discord/commands/limits.js";
-import { buildLedgerCsv, createUsageCommand, usageCommandDefinition } from "../../src/discord/commands/usage.js";
+import { createLimitsCommand, limitsCommandDefinition, parseLimitValue } from "../../src/discord/usage/limits-command.js";
+import { buildLedgerCsv, createUsageCommand, usageCommandDefinition } from "../../src/discord/usage/usage-command.js";
 import { createInteractionRouter, localTranslator } from "../../src/discord/router.js";
 import { discordRestOptions } from "../../src/discord/rest-options.js";
-import { chartText, type Formatting } from "../../src/discord/usage-layout.js";
+import { chartText, type Formatting } from "../../src/discord/usage/layout.js";
 import { UserError } from "../../src/errors.js";
 import { createLogger } from "../../src/log.js";
 import { renderDailyUsageChart } from "../../src/reports/usage-chart.js";

@@ -2,7 +2,7 @@ import type { APIEmbed } from "discord.js";
 import { describe, expect, it } from "vitest";
 import { discordLimits } from "../../src/discord/limits.js";
 import { localTranslator } from "../../src/discord/router.js";
-import { embedCharacterCount } from "../../src/discord/song-layout.js";
+import { embedCharacterCount } from "../../src/discord/song/layout.js";
 import {
   chartText,
   costValue,
@@ -18,7 +18,7 @@ import {
   usageReportEmbed,
   type Formatting,
   type UsageReportView,
-} from "../../src/discord/usage-layout.js";
+} from "../../src/discord/usage/layout.js";
 import { DEFAULT_QUOTA_SETTINGS, type QuotaStatus, type TopEntry, type UsageReport, type UsageTotals } from "../../src/usage/index.js";
 
 const f: Formatting = { t: localTranslator("en-US"), locale: "en-US" };

@@ -1,16 +1,16 @@
 import { MessageFlags, type RepliableInteraction } from "discord.js";
-import type { GeneratedSong, SongInput, SongInputCheck, SongProgress } from "../dashscope/music-types.js";
-import { UserError } from "../errors.js";
-import { DashScopeError } from "../dashscope/errors.js";
-import type { JobQueue } from "../jobs/job-queue.js";
-import type { Metering } from "../usage/metering.js";
-import type { Logger } from "../log.js";
-import { newSongId, type SongRecord, type SongRecordStore } from "../songs/song-records.js";
-import { isInteractionTokenGone } from "./channel-fallback.js";
-import { attachmentLimitOf, chooseSongFile, deliverSong, type FitUnderBytes, type SongFile } from "./deliver-song.js";
-import { formatElapsed, startProgressReporter } from "./progress.js";
-import type { HandlerContext } from "./router.js";
-import { songFileName, songTitle } from "./song-layout.js";
+import type { GeneratedSong, SongInput, SongInputCheck, SongProgress } from "../../dashscope/music-types.js";
+import { UserError } from "../../errors.js";
+import { DashScopeError } from "../../dashscope/errors.js";
+import type { JobQueue } from "../../jobs/job-queue.js";
+import type { Metering } from "../../usage/metering.js";
+import type { Logger } from "../../log.js";
+import { newSongId, type SongRecord, type SongRecordStore } from "../../songs/song-records.js";
+import { isInteractionTokenGone } from "../channel-fallback.js";
+import { attachmentLimitOf, chooseSongFile, deliverSong, type FitUnderBytes, type SongFile } from "./delivery.js";
+import { formatElapsed, startProgressReporter } from "../progress.js";
+import type { HandlerContext } from "../router.js";
+import { songFileName, songTitle } from "./layout.js";
 
 /** What making a song needs from the rest of the bot; wired in main.ts. */
 export type SongServices = {

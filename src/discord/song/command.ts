@@ -6,9 +6,9 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
-import { newSongModal } from "../components/song-modals.js";
+import { newSongModal } from "./views.js";
 import type { HandlerContext, SlashCommand } from "../router.js";
-import { makeSong, type SongServices } from "../song-flow.js";
+import { makeSong, type SongServices } from "./flow.js";
 
 export const songCommandDefinition = {
   type: ApplicationCommandType.ChatInput,

@@ -8,25 +8,25 @@ import {
   type RepliableInteraction,
   type StringSelectMenuInteraction,
 } from "discord.js";
-import { formatTimestamp, mergePieceAnswers } from "../analysis/answer-sections.js";
-import type { AskPiecesResult, PieceCallOutcome } from "../analysis/ask-pieces.js";
-import { newConversationId, type AnalysisConversation, type AnalysisPiece, type ConversationStore } from "../analysis/conversations.js";
-import type { PreparedAudio } from "../analysis/prepare.js";
-import { languageOfLocale, type AnalysisQuestion } from "../analysis/prompts.js";
-import type { AudioSource } from "../analysis/sources.js";
-import { UserError } from "../errors.js";
-import type { Logger } from "../log.js";
-import { DashScopeError } from "../dashscope/errors.js";
-import type { JobQueue } from "../jobs/job-queue.js";
-import { textInputTokens, type Metering } from "../usage/metering.js";
-import type { GuildSettingsStore } from "../settings/guild-settings.js";
-import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } from "./analysis-layout.js";
-import { encodeCustomId, type CustomId } from "./components/custom-id.js";
-import type { LocalTranslate } from "./failure-text.js";
-import { discordLimits, ellipsize } from "./limits.js";
-import { formatElapsed, startProgressReporter } from "./progress.js";
-import type { HandlerContext } from "./router.js";
-import { groupEmbedsIntoMessages } from "./song-layout.js";
+import { formatTimestamp, mergePieceAnswers } from "../../analysis/answer-sections.js";
+import type { AskPiecesResult, PieceCallOutcome } from "../../analysis/ask-pieces.js";
+import { newConversationId, type AnalysisConversation, type AnalysisPiece, type ConversationStore } from "../../analysis/conversations.js";
+import type { PreparedAudio } from "../../analysis/prepare.js";
+import { languageOfLocale, type AnalysisQuestion } from "../../analysis/prompts.js";
+import type { AudioSource } from "../../analysis/sources.js";
+import { UserError } from "../../errors.js";
+import type { Logger } from "../../log.js";
+import { DashScopeError } from "../../dashscope/errors.js";
+import type { JobQueue } from "../../jobs/job-queue.js";
+import { textInputTokens, type Metering } from "../../usage/metering.js";
+import type { GuildSettingsStore } from "../../settings/guild-settings.js";
+import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } from "./layout.js";
+import { encodeCustomId, type CustomId } from "../custom-id.js";
+import type { LocalTranslate } from "../failure-text.js";
+import { discordLimits, ellipsize } from "../limits.js";
+import { formatElapsed, startProgressReporter } from "../progress.js";
+import type { HandlerContext } from "../router.js";
+import { groupEmbedsIntoMessages } from "../song/layout.js";
 
 /** What analysing audio needs from the rest of the bot; wired in main.ts. */
 export type AnalysisServices = {

@@ -21,7 +21,7 @@ import {
 import { ellipsize } from "../limits.js";
 import { escapeUserMarkdown } from "../markdown.js";
 import type { HandlerContext, SlashCommand } from "../router.js";
-import { formatInteger, formatLimitValue, limitLabel, limitsEmbed, type Formatting } from "../usage-layout.js";
+import { formatInteger, formatLimitValue, limitLabel, limitsEmbed, type Formatting } from "./layout.js";
 
 /** The names admins pick from in `/limits set` (Discord shows these; the values are the setting names). */
 const limitChoiceNames = {

@@ -9,7 +9,7 @@ import {
 } from "discord.js";
 import { audioSourcesOf, type AudioSource } from "../../analysis/sources.js";
 import { UserError } from "../../errors.js";
-import { startAnalysis, type AnalysisServices } from "../analysis-flow.js";
+import { startAnalysis, type AnalysisServices } from "./flow.js";
 import type { HandlerContext, MessageCommand } from "../router.js";
 
 export const analyzeAudioCommandDefinition = {

@@ -1,19 +1,46 @@
 import {
+  ButtonStyle,
   ComponentType,
   TextInputStyle,
+  type APIActionRowComponent,
+  type APIButtonComponent,
   type APIModalInteractionResponseCallbackData,
-  type ModalSubmitInteraction,
 } from "discord.js";
 import type { SongRecord } from "../../songs/song-records.js";
+import { encodeCustomId, type CustomId } from "../custom-id.js";
 import type { LocalTranslate } from "../failure-text.js";
 import { discordLimits, ellipsize, truncateWithin } from "../limits.js";
-import type { HandlerContext } from "../router.js";
-import { makeSong, type SongServices } from "../song-flow.js";
-import { songRecordForActor } from "./song-buttons.js";
-import { encodeCustomId, type CustomId } from "./custom-id.js";
 
-const LYRICS_FIELD = "lyrics";
-const STYLE_FIELD = "style";
+/*
+ * What a song looks like in Discord besides its embeds (layout.ts): the result's buttons and the
+ * forms. Handlers and delivery import these; these import no handler.
+ */
+
+function button(customId: CustomId, label: string, emoji: string): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    custom_id: encodeCustomId(customId),
+    label: ellipsize(label, discordLimits.buttonLabel),
+    emoji: { name: emoji },
+  };
+}
+
+export function songResultButtons(record: SongRecord, t: LocalTranslate): APIActionRowComponent<APIButtonComponent> {
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      button({ kind: "song-action", action: "regen", songId: record.id }, t("song.button.regenerate"), "🔁"),
+      button({ kind: "song-action", action: "voice", songId: record.id }, t(record.input.gender === "female" ? "song.button.switchToMale" : "song.button.switchToFemale"), "🎙️"),
+      button({ kind: "song-action", action: "edit", songId: record.id }, t("song.button.editLyrics"), "✏️"),
+      button({ kind: "song-action", action: "analyze", songId: record.id }, t("song.button.analyze"), "🎧"),
+    ],
+  };
+}
+
+/** The text inputs' custom ids, read back by the modal handlers. */
+export const LYRICS_FIELD = "lyrics";
+export const STYLE_FIELD = "style";
 
 type TextInputSpec = { customId: string; label: string; style: TextInputStyle; required: boolean; maxLength: number; placeholder?: string; value?: string };
 
@@ -64,35 +91,4 @@ export function editLyricsModal(record: SongRecord, t: LocalTranslate): APIModal
       }),
     ],
   };
-}
-
-function fieldValue(interaction: ModalSubmitInteraction, customId: string): string | undefined {
-  try {
-    const value = interaction.fields.getTextInputValue(customId);
-    return value.trim() === "" ? undefined : value;
-  } catch {
-    return undefined;
-  }
-}
-
-export async function handleNewSongModal(
-  interaction: ModalSubmitInteraction,
-  id: Extract<CustomId, { kind: "song-new-modal" }>,
-  services: SongServices,
-  context: HandlerContext,
-): Promise<void> {
-  const input = { lyrics: fieldValue(interaction, LYRICS_FIELD), prompt: fieldValue(interaction, STYLE_FIELD), gender: id.gender, format: id.format, watermark: id.watermark };
-  return makeSong(interaction, input, services, context);
-}
-
-export async function handleEditLyricsModal(
-  interaction: ModalSubmitInteraction,
-  id: Extract<CustomId, { kind: "song-edit-modal" }>,
-  services: SongServices,
-  context: HandlerContext,
-): Promise<void> {
-  const record = await songRecordForActor(interaction, id.songId, services.songRecords);
-  // The edited lyrics replace the prompt: keeping it would only earn a "prompt ignored" notice.
-  const input = { ...record.input, lyrics: fieldValue(interaction, LYRICS_FIELD), prompt: undefined };
-  return makeSong(interaction, input, services, context);
 }

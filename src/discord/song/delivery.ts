@@ -8,15 +8,15 @@ import {
   type APIEmbed,
   type RepliableInteraction,
 } from "discord.js";
-import type { GeneratedSong } from "../dashscope/music-types.js";
-import type { Logger } from "../log.js";
-import type { SongRecord } from "../songs/song-records.js";
-import { songResultButtons } from "./components/song-buttons.js";
-import type { LocalTranslate } from "./failure-text.js";
-import { isInteractionTokenGone, sendToChannel } from "./channel-fallback.js";
-import { discordLimits } from "./limits.js";
-import type { HandlerContext } from "./router.js";
-import { layoutSongMessages, songFileName } from "./song-layout.js";
+import type { GeneratedSong } from "../../dashscope/music-types.js";
+import type { Logger } from "../../log.js";
+import type { SongRecord } from "../../songs/song-records.js";
+import { songResultButtons } from "./views.js";
+import type { LocalTranslate } from "../failure-text.js";
+import { isInteractionTokenGone, sendToChannel } from "../channel-fallback.js";
+import { discordLimits } from "../limits.js";
+import type { HandlerContext } from "../router.js";
+import { layoutSongMessages, songFileName } from "./layout.js";
 
 export type FitUnderBytes = (
   audio: Buffer,

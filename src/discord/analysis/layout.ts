@@ -6,13 +6,13 @@ import {
   type APIComponentInMessageActionRow,
   type APIEmbed,
 } from "discord.js";
-import type { AnswerSections } from "../analysis/answer-sections.js";
-import type { AnalysisConversation } from "../analysis/conversations.js";
-import { sectionLabels } from "../analysis/prompts.js";
-import { encodeCustomId, type CustomId } from "./components/custom-id.js";
-import type { LocalTranslate } from "./failure-text.js";
-import { discordLimits, ellipsize } from "./limits.js";
-import { paginate } from "./text-pages.js";
+import type { AnswerSections } from "../../analysis/answer-sections.js";
+import type { AnalysisConversation } from "../../analysis/conversations.js";
+import { sectionLabels } from "../../analysis/prompts.js";
+import { encodeCustomId, type CustomId } from "../custom-id.js";
+import type { LocalTranslate } from "../failure-text.js";
+import { discordLimits, ellipsize } from "../limits.js";
+import { paginate } from "../text-pages.js";
 
 const analysisColor = 0x4f7cff;
 /** Room under the 4096-character description for page markers Discord may add. */

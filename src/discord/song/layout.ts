@@ -1,8 +1,8 @@
 import type { APIEmbed } from "discord.js";
-import type { GeneratedSong, SongInput } from "../dashscope/music-types.js";
-import { discordLimits, ellipsize } from "./limits.js";
-import { escapeUserMarkdown } from "./markdown.js";
-import { packBlocks, splitBlock } from "./text-pages.js";
+import type { GeneratedSong, SongInput } from "../../dashscope/music-types.js";
+import { discordLimits, ellipsize } from "../limits.js";
+import { escapeUserMarkdown } from "../markdown.js";
+import { packBlocks, splitBlock } from "../text-pages.js";
 
 /**
  * Turns a generated song into Discord messages: lyrics laid out by section, spread over as many

@@ -39,7 +39,7 @@ import {
   CHART_METRICS,
   USAGE_CHART_FILE_NAME,
   type Formatting,
-} from "../usage-layout.js";
+} from "./layout.js";
 
 /** Period choices; the values are the store's report periods. */
 export const PERIOD_CHOICES: { name: string; value: ReportPeriod }[] = [

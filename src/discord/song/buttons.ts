@@ -1,45 +1,13 @@
-import {
-  ButtonStyle,
-  ComponentType,
-  PermissionFlagsBits,
-  type APIActionRowComponent,
-  type APIButtonComponent,
-  type ButtonInteraction,
-  type ModalSubmitInteraction,
-} from "discord.js";
+import { PermissionFlagsBits, type ButtonInteraction, type ModalSubmitInteraction } from "discord.js";
 import type { AudioSource } from "../../analysis/sources.js";
 import { UserError } from "../../errors.js";
-import { startAnalysis, type AnalysisServices } from "../analysis-flow.js";
-import { audioSourcesOfMessage } from "../commands/analyze-audio.js";
+import { startAnalysis, type AnalysisServices } from "../analysis/flow.js";
+import { audioSourcesOfMessage } from "../analysis/command.js";
 import type { SongRecord, SongRecordStore } from "../../songs/song-records.js";
-import type { LocalTranslate } from "../failure-text.js";
-import { ellipsize, discordLimits } from "../limits.js";
 import type { HandlerContext } from "../router.js";
-import { makeSong, type SongServices } from "../song-flow.js";
-import { encodeCustomId, type CustomId } from "./custom-id.js";
-import { editLyricsModal } from "./song-modals.js";
-
-function button(customId: CustomId, label: string, emoji: string): APIButtonComponent {
-  return {
-    type: ComponentType.Button,
-    style: ButtonStyle.Secondary,
-    custom_id: encodeCustomId(customId),
-    label: ellipsize(label, discordLimits.buttonLabel),
-    emoji: { name: emoji },
-  };
-}
-
-export function songResultButtons(record: SongRecord, t: LocalTranslate): APIActionRowComponent<APIButtonComponent> {
-  return {
-    type: ComponentType.ActionRow,
-    components: [
-      button({ kind: "song-action", action: "regen", songId: record.id }, t("song.button.regenerate"), "🔁"),
-      button({ kind: "song-action", action: "voice", songId: record.id }, t(record.input.gender === "female" ? "song.button.switchToMale" : "song.button.switchToFemale"), "🎙️"),
-      button({ kind: "song-action", action: "edit", songId: record.id }, t("song.button.editLyrics"), "✏️"),
-      button({ kind: "song-action", action: "analyze", songId: record.id }, t("song.button.analyze"), "🎧"),
-    ],
-  };
-}
+import { makeSong, type SongServices } from "./flow.js";
+import type { CustomId } from "../custom-id.js";
+import { editLyricsModal } from "./views.js";
 
 /** The requester, or anyone who can manage the server, may act on a song; nobody else. */
 export async function songRecordForActor(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { discordLimits } from "../limits.js";
+import { discordLimits } from "./limits.js";
 
 /**
  * Custom ids are the only state Discord hands back with a click or a modal submit, and anyone can

@@ -1,6 +1,6 @@
 import { TimestampStyles, time, type APIEmbed, type APIEmbedField } from "discord.js";
-import type { MessageKey } from "../i18n/index.js";
-import type { UsageChartLabels, UsageChartMetric } from "../reports/usage-chart.js";
+import type { MessageKey } from "../../i18n/index.js";
+import type { UsageChartLabels, UsageChartMetric } from "../../reports/usage-chart.js";
 import type {
   Allowance,
   Feature,
@@ -12,11 +12,11 @@ import type {
   TopEntry,
   UsageReport,
   UsageTotals,
-} from "../usage/index.js";
-import type { LocalTranslate } from "./failure-text.js";
-import { discordLimits, ellipsize } from "./limits.js";
-import { escapeUserMarkdown } from "./markdown.js";
-import { embedCharacterCount } from "./song-layout.js";
+} from "../../usage/index.js";
+import type { LocalTranslate } from "../failure-text.js";
+import { discordLimits, ellipsize } from "../limits.js";
+import { escapeUserMarkdown } from "../markdown.js";
+import { embedCharacterCount } from "../song/layout.js";
 
 /*
  * How the usage reports and limits look in Discord: pure functions from the usage store's figures

@@ -31,6 +31,10 @@ const configSchema = z.object({
   // Discord rate-limits edits, and a reply that changes more than every second or so reads as noise.
   PROGRESS_INTERVAL_SECONDS: z.coerce.number().min(1, "must be at least 1 (second)").default(4),
   SONG_CONCURRENCY: positiveInt(2),
+  // A process renews its job leases every third of this; a dead process's jobs are taken over after it.
+  JOB_LEASE_SECONDS: z.coerce.number().min(2, "must be at least 2 (seconds)").max(600).default(20),
+  // Progress edits of every waiting or working reply together, per second (discord.js allows 50 in all).
+  PROGRESS_EDITS_PER_SECOND: z.coerce.number().positive().max(40).default(10),
   QWEN_AUDIO_MODEL: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a DashScope model name").default("qwen2-audio-instruct"),
   ANALYSIS_MAX_FILE_MB: z.coerce.number().positive().max(500).default(25),
   ANALYSIS_MAX_PARTS: positiveInt(10),
@@ -59,6 +63,8 @@ export type Config = {
   musicTimeoutMs: number;
   progressIntervalMs: number;
   songConcurrency: number;
+  jobLeaseMs: number;
+  progressEditsPerSecond: number;
   qwenAudioModel: string;
   analysisMaxDownloadBytes: number;
   analysisMaxPieces: number;
@@ -115,6 +121,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       musicTimeoutMs: e.MUSIC_TIMEOUT_SECONDS * 1000,
       progressIntervalMs: Math.round(e.PROGRESS_INTERVAL_SECONDS * 1000),
       songConcurrency: e.SONG_CONCURRENCY,
+      jobLeaseMs: Math.round(e.JOB_LEASE_SECONDS * 1000),
+      progressEditsPerSecond: e.PROGRESS_EDITS_PER_SECOND,
       qwenAudioModel: e.QWEN_AUDIO_MODEL,
       analysisMaxDownloadBytes: Math.round(e.ANALYSIS_MAX_FILE_MB * 1024 * 1024),
       analysisMaxPieces: e.ANALYSIS_MAX_PARTS,

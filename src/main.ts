@@ -10,9 +10,9 @@ import { handleSongButton } from "./discord/song/buttons.js";
 import { handleEditLyricsModal, handleNewSongModal } from "./discord/song/modals.js";
 import { createInteractionRouter } from "./discord/router.js";
 import { discordRestOptions } from "./discord/rest-options.js";
-import type { SongServices } from "./discord/song/flow.js";
+import { createSongReplies, retrySong, type SongServices } from "./discord/song/flow.js";
 import { askPieces } from "./analysis/ask-pieces.js";
-import { createMemoryConversationStore } from "./analysis/conversations.js";
+import { createDbConversationStore } from "./analysis/conversations-db.js";
 import { prepareAudio } from "./analysis/prepare.js";
 import { askQwenAudio, trimConversationToBudget } from "./dashscope/audio.js";
 import { uploadTemporaryFile } from "./dashscope/upload.js";
@@ -22,13 +22,21 @@ import {
   handleAnalysisPick,
   handleAnalysisShare,
   handleAskQuestionModal,
+  createAnalysisReplies,
+  retryAnalysis,
   type AnalysisServices,
 } from "./discord/analysis/flow.js";
+import { showJobProgress } from "./discord/job-reply.js";
+import { handleJobAction } from "./discord/job-requests.js";
 import { createAnalyzeAudioCommand } from "./discord/analysis/command.js";
 import { createLimitsCommand } from "./discord/usage/limits-command.js";
 import { createSettingsCommand } from "./discord/usage/settings-command.js";
 import { createUsageCommand } from "./discord/usage/usage-command.js";
-import { createJobQueue } from "./jobs/job-queue.js";
+import { createAnalysisJobWork } from "./jobs/analysis-job.js";
+import { createJobStore, type JobStore } from "./jobs/job-store.js";
+import { createProgressBoard } from "./jobs/progress-board.js";
+import { createJobRunner, newLeaseOwner } from "./jobs/runner.js";
+import { createSongJobWork } from "./jobs/song-job.js";
 import { createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
 import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
@@ -43,11 +51,16 @@ import { createMetering } from "./usage/metering.js";
 
 /** How long a song's buttons keep working. */
 const SONG_RECORD_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long follow-up buttons keep working: the audio's temporary links expire within a day or two. */
+const CONVERSATION_TTL_MS = DAY_MS;
 
 export type RunningBot = {
   client: Client;
   /** The usage ledger (tests read it; the bot writes it). */
   usageStore: UsageStore;
+  /** The durable jobs (tests read them; the bot runs them). */
+  jobs: JobStore;
   /** Finish songs under way (up to `graceMs`), then disconnect. */
   stop(graceMs?: number): Promise<void>;
 };
@@ -77,80 +90,102 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const ffmpeg = locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, pathEnv: process.env.PATH });
   logger.info({ ffmpeg: ffmpeg.ffmpegPath, source: ffmpeg.source, ffprobeSource: ffmpeg.ffprobeSource }, "audio tools located");
   const audioTools = createAudioTools({ ffmpegPath: ffmpeg.ffmpegPath, ffprobePath: ffmpeg.ffprobePath, logger: logger.child({ component: "audio" }) });
-  const queue = createJobQueue({ concurrency: config.songConcurrency });
-
   const guildSettings = createDbGuildSettingsStore(usageStore, { analysisRepliesPublic: config.analysisRepliesPublic });
   const songRecords = createDbSongRecordStore(usageStore);
-  const analysisQueue = createJobQueue({ concurrency: config.analysesAtOnce });
-  const analysisServices: AnalysisServices = {
-    prepare: (source, log) =>
-      prepareAudio(
-        source,
-        {
-          download,
-          audioTools,
-          upload: (file) =>
-            uploadTemporaryFile(
-              { client: dashscope, logger: log },
-              { ...file, model: config.qwenAudioModel, timeoutMs: config.analysisTimeoutMs },
-            ),
-          log,
-        },
-        {
-          maxDownloadBytes: config.analysisMaxDownloadBytes,
-          maxPieces: config.analysisMaxPieces,
-          uploadConcurrency: config.analysisConcurrency,
-          sendDiscordLinks: config.analysisSendDiscordLinks,
-        },
-      ),
-    askPieces: (pieces, question, language, progress) =>
-      askPieces(
-        pieces,
-        question,
-        language,
-        {
-          ask: (options) => askQwenAudio(dashscope, options),
-          fitToBudget: (messages, piece) =>
-            trimConversationToBudget(messages, { lastUsage: piece.lastUsage, audioSeconds: piece.endSeconds - piece.startSeconds }),
-          model: config.qwenAudioModel,
-          concurrency: config.analysisConcurrency,
-          timeoutMs: config.analysisTimeoutMs,
-        },
-        progress,
-      ),
-    conversations: createMemoryConversationStore({ maxConversations: 2000, ttlMs: 24 * 60 * 60 * 1000 }),
-    guildSettings,
-    queue: analysisQueue,
-    metering,
-    model: config.qwenAudioModel,
-    // A streaming answer is worth seeing sooner than song progress, but no more than about once a second.
-    progressIntervalMs: Math.min(config.progressIntervalMs, 1000),
-  };
+  const conversations = createDbConversationStore(usageStore, { ttlMs: CONVERSATION_TTL_MS });
+  const jobs = createJobStore(usageStore, { leaseMs: config.jobLeaseMs });
 
-  // Holds left by a crash expire on their own, and old song records are of no more use (their links
+  // Every message sets its own allowed mentions; this default is the backstop for one that forgets.
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: discordRestOptions(config.discordApiUrl), allowedMentions: { parse: [] } });
+
+  const jobLogger = logger.child({ component: "jobs" });
+  const board = createProgressBoard({
+    edit: (job, progress, elapsedMs) => showJobProgress(client as Client<true>, job, progress, elapsedMs),
+    tickMs: 1000,
+    heartbeatMs: config.progressIntervalMs,
+    editsPerSecond: config.progressEditsPerSecond,
+    onError: (job, error) => jobLogger.warn({ err: error, jobId: job.id }, "progress edit failed"),
+  });
+  const runner = createJobRunner({
+    jobs,
+    owner: newLeaseOwner(),
+    board,
+    leaseMs: config.jobLeaseMs,
+    pollMs: 1000,
+    // SQLite is one process's file: at start, every job another process held is an orphan.
+    soleProcess: usageStore.dialect === "sqlite",
+    logger: jobLogger,
+    notices: { restarting: (job) => showJobProgress(client as Client<true>, job, { phase: "restarting" }, 0) },
+    work: {
+      song: createSongJobWork({
+        generateSong: (input, options) =>
+          generateSong(
+            { client: dashscope, model: config.funMusicModel, downloadAudio: (url, downloadOptions) => download(url, downloadOptions), maxAudioBytes: config.downloadMaxBytes },
+            input,
+            options,
+          ),
+        downloadAudio: (url, options) => download(url, { ...options, maxBytes: config.downloadMaxBytes }),
+        metering,
+        replies: createSongReplies(client, { songRecords, fitUnderBytes: (audio, format, maxBytes) => audioTools.fitUnderBytes(audio, format, maxBytes) }),
+        model: config.funMusicModel,
+        concurrency: config.songConcurrency,
+        timeoutMs: config.musicTimeoutMs,
+      }),
+      analysis: createAnalysisJobWork({
+        prepare: (source, log) =>
+          prepareAudio(
+            source,
+            {
+              download,
+              audioTools,
+              upload: (file) =>
+                uploadTemporaryFile({ client: dashscope, logger: log }, { ...file, model: config.qwenAudioModel, timeoutMs: config.analysisTimeoutMs }),
+              log,
+            },
+            {
+              maxDownloadBytes: config.analysisMaxDownloadBytes,
+              maxPieces: config.analysisMaxPieces,
+              uploadConcurrency: config.analysisConcurrency,
+              sendDiscordLinks: config.analysisSendDiscordLinks,
+            },
+          ),
+        askPieces: (pieces, question, language, progress) =>
+          askPieces(
+            pieces,
+            question,
+            language,
+            {
+              ask: (options) => askQwenAudio(dashscope, options),
+              fitToBudget: (messages, piece) =>
+                trimConversationToBudget(messages, { lastUsage: piece.lastUsage, audioSeconds: piece.endSeconds - piece.startSeconds }),
+              model: config.qwenAudioModel,
+              concurrency: config.analysisConcurrency,
+              timeoutMs: config.analysisTimeoutMs,
+            },
+            progress,
+          ),
+        conversations,
+        metering,
+        replies: createAnalysisReplies(client, { conversations, model: config.qwenAudioModel }),
+        model: config.qwenAudioModel,
+        concurrency: config.analysesAtOnce,
+      }),
+    },
+  });
+
+  const admissions = new Set<string>();
+  const analysisServices: AnalysisServices = { conversations, guildSettings, jobs, runner, metering, admissions, model: config.qwenAudioModel };
+  const songServices: SongServices = { checkSongInput, songRecords, jobs, runner, metering, admissions, musicModel: config.funMusicModel };
+
+  // Holds left by a crash expire on their own, and old records are of no more use (their links
   // expired); the sweep just keeps the tables small.
   const sweepTimer = setInterval(() => {
     sweepReservations(usageStore).catch((error: unknown) => logger.warn({ err: error }, "sweeping expired quota holds failed"));
-    songRecords.prune(SONG_RECORD_DAYS * 24 * 60 * 60 * 1000).catch((error: unknown) => logger.warn({ err: error }, "pruning old song records failed"));
+    songRecords.prune(SONG_RECORD_DAYS * DAY_MS).catch((error: unknown) => logger.warn({ err: error }, "pruning old song records failed"));
+    conversations.prune().catch((error: unknown) => logger.warn({ err: error }, "pruning old conversations failed"));
+    jobs.pruneFinished(SONG_RECORD_DAYS * DAY_MS).catch((error: unknown) => logger.warn({ err: error }, "pruning old jobs failed"));
   }, 5 * 60 * 1000);
   sweepTimer.unref();
-
-  const songServices: SongServices = {
-    checkSongInput,
-    generateSong: (input, options) =>
-      generateSong(
-        { client: dashscope, model: config.funMusicModel, downloadAudio: (url, options) => download(url, options), maxAudioBytes: config.downloadMaxBytes },
-        input,
-        options,
-      ),
-    fitUnderBytes: (audio, format, maxBytes) => audioTools.fitUnderBytes(audio, format, maxBytes),
-    songRecords,
-    queue,
-    metering,
-    musicModel: config.funMusicModel,
-    progressIntervalMs: config.progressIntervalMs,
-    musicTimeoutMs: config.musicTimeoutMs,
-  };
 
   const routeInteraction = createInteractionRouter(
     {
@@ -166,6 +201,22 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
         "analysis-action": (interaction, id, context) => handleAnalysisAction(interaction, id, analysisServices, context),
         "analysis-page": (interaction, id, context) => handleAnalysisPage(interaction, id, analysisServices, context),
         "analysis-share": (interaction, id, context) => handleAnalysisShare(interaction, id, analysisServices, context),
+        "job-action": (interaction, id, context) =>
+          handleJobAction(
+            interaction,
+            id,
+            {
+              jobs,
+              runner,
+              metering,
+              admissions,
+              retry: {
+                song: (retryInteraction, job, retryContext) => retrySong(retryInteraction, job, songServices, retryContext),
+                analysis: (retryInteraction, job, retryContext) => retryAnalysis(retryInteraction, job, analysisServices, retryContext),
+              },
+            },
+            context,
+          ),
       },
       selects: {
         "analysis-pick": (interaction, id, context) => handleAnalysisPick(interaction, id, analysisServices, context),
@@ -179,8 +230,6 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     logger,
   );
 
-  // Every message sets its own allowed mentions; this default is the backstop for one that forgets.
-  const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: discordRestOptions(config.discordApiUrl), allowedMentions: { parse: [] } });
   client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction));
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, "gateway disconnected"));
@@ -208,14 +257,17 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     throw error;
   }
   await ready;
+  // Jobs of a previous run (or of a process that died) are recovered before new work is taken.
+  await runner.sweep();
+  await runner.pump();
 
   return {
     client,
     usageStore,
+    jobs,
     async stop(graceMs = 60_000) {
-      const [songs, analyses] = await Promise.all([queue.shutdown(graceMs), analysisQueue.shutdown(graceMs)]);
-      const unfinished = songs.unfinished + analyses.unfinished;
-      if (unfinished > 0) logger.warn({ unfinished }, "stopping with work still under way");
+      const { interrupted } = await runner.stop(graceMs);
+      if (interrupted > 0) logger.warn({ interrupted }, "stopped with jobs still running: they were interrupted");
       clearInterval(sweepTimer);
       await client.destroy();
       await usageStore.close();

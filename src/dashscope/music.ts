@@ -64,7 +64,7 @@ export type GenerateSongOptions = {
    * Awaited as soon as the service's final answer arrives, before the file is downloaded: the
    * song is billed from that moment, so this is where the caller records it.
    */
-  onBilled?: ((billing: { requestId: string | undefined; billedSeconds: number | undefined }) => Promise<void>) | undefined;
+  onBilled?: ((billing: BilledSong) => Promise<void>) | undefined;
 };
 
 /** `generateSong` was given an input that `checkSongInput` rejects; nothing was sent. */
@@ -137,7 +137,7 @@ async function generateNonStreaming(
   });
   const output = answer.data.output;
   const requestId = answer.data.request_id ?? answer.requestId;
-  await options.onBilled?.({ requestId, billedSeconds: answer.data.usage?.duration ?? undefined });
+  await options.onBilled?.(billedSongOf(songFrom(output, answer.data, { audio: Buffer.alloc(0), format, requestId, mode: "non-streaming" })));
   // The seed's non-streaming answer has `data: ""` and a URL; should audio ever come inline we
   // take it rather than download it again.
   let audio: Buffer | undefined;
@@ -217,7 +217,7 @@ async function generateStreaming(
   }
 
   if (!final) throw malformed('the stream ended before its finish_reason "stop" event', undefined, requestId);
-  await options.onBilled?.({ requestId, billedSeconds: final.usage?.duration ?? undefined });
+  await options.onBilled?.(billedSongOf(songFrom(final.output, final, { audio: Buffer.alloc(0), format, requestId, mode: "streaming", audioId })));
   if (!decoder.end()) chunksMissing = true;
 
   const url = final.output.audio.url ?? undefined;
@@ -262,6 +262,14 @@ function parseEvent(data: string): FunMusicAnswer | undefined {
   }
   const parsed = funMusicAnswerSchema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** A billed song without its audio bytes: what a caller keeps to deliver it after a restart. */
+export type BilledSong = Omit<GeneratedSong, "audio" | "audioError">;
+
+function billedSongOf(song: GeneratedSong): BilledSong {
+  const { audio: _audio, audioError: _audioError, ...billed } = song;
+  return billed;
 }
 
 function songFrom(

@@ -26,7 +26,13 @@ export type CustomId =
   | { kind: "analysis-page"; conversationId: string; answer: number; page: number }
   | { kind: "analysis-share"; conversationId: string; answer: number }
   | { kind: "analysis-pick"; conversationId: string }
-  | { kind: "analysis-ask-modal"; conversationId: string };
+  | { kind: "analysis-ask-modal"; conversationId: string }
+  /** Cancel a queued job, or try an interrupted one again. */
+  | { kind: "job-action"; action: JobAction; jobId: string };
+
+export const jobActions = ["cancel", "retry"] as const;
+export type JobAction = (typeof jobActions)[number];
+const jobId = z.string().uuid();
 
 const smallIndex = z.string().regex(/^\d{1,3}$/).transform(Number);
 
@@ -43,6 +49,7 @@ const schemas = {
   anshare: z.tuple([songId, smallIndex]).transform(([id, answer]): CustomId => ({ kind: "analysis-share", conversationId: id, answer })),
   anpick: z.tuple([songId]).transform(([id]): CustomId => ({ kind: "analysis-pick", conversationId: id })),
   anask: z.tuple([songId]).transform(([id]): CustomId => ({ kind: "analysis-ask-modal", conversationId: id })),
+  job: z.tuple([z.enum(jobActions), jobId]).transform(([action, id]): CustomId => ({ kind: "job-action", action, jobId: id })),
 } as const;
 
 export function encodeCustomId(id: CustomId): string {
@@ -71,6 +78,9 @@ export function encodeCustomId(id: CustomId): string {
       break;
     case "analysis-ask-modal":
       encoded = `anask:${id.conversationId}`;
+      break;
+    case "job-action":
+      encoded = `job:${id.action}:${id.jobId}`;
       break;
   }
   if (encoded.length > discordLimits.customId) throw new Error(`custom id too long: ${encoded.length}`);

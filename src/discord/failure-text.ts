@@ -2,7 +2,6 @@ import { TimestampStyles, time } from "discord.js";
 import { billingStateCodes, DashScopeError } from "../dashscope/errors.js";
 import { UserError } from "../errors.js";
 import type { MessageKey, MessageParams } from "../i18n/index.js";
-import { JobRejectedError } from "../jobs/job-queue.js";
 import { DownloadError } from "../net/download.js";
 import { QuotaRefusedError } from "../usage/metering.js";
 
@@ -27,9 +26,6 @@ export function describeFailure(error: unknown, t: LocalTranslate, reference: st
   if (error instanceof QuotaRefusedError) {
     const resets = time(Math.ceil(error.resetsAt.getTime() / 1000), TimestampStyles.RelativeTime);
     return { text: t(`quota.${error.limit}`, { resets }), level: "info" };
-  }
-  if (error instanceof JobRejectedError) {
-    return { text: t(error.reason === "owner-busy" ? "busy" : "song.shuttingDown"), level: "info" };
   }
   if (error instanceof DashScopeError) {
     return describeDashScopeError(error, t, reference);

@@ -56,7 +56,8 @@ export function localTranslator(locale: string | undefined): LocalTranslate {
   return ((key: MessageKey, params?: unknown) => (translate as (l: string | undefined, k: MessageKey, p?: unknown) => string)(locale, key, params)) as LocalTranslate;
 }
 
-function newReference(): string {
+/** A short id that ties what a user is told to the log line about it. */
+export function newReference(): string {
   return randomBytes(4).toString("hex");
 }
 

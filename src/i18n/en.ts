@@ -65,7 +65,6 @@ export const en = {
     "I no longer have the details of this song (the bot may have restarted). Run `/song` again to make a new one.",
   "song.notYours": () => "Only the person who asked for this song, or a server admin, can use these buttons.",
   "busy": () => "You already have a request in progress. Wait for it to finish, then try again.",
-  "song.shuttingDown": () => "The bot is restarting and can't take new songs right now. Try again in a minute.",
 
   // Analyze audio
   "analysis.noAudio": () => "That message has no voice message or audio file I can listen to.",
@@ -154,6 +153,25 @@ export const en = {
   "dashscope.network": () => "The bot could not reach DashScope. Try again in a moment.",
   "dashscope.unavailable": () => "DashScope had an internal problem. Try again in a few minutes.",
   "dashscope.malformed": () => "DashScope sent an answer the bot could not read. Try again; if it keeps happening, tell a server admin.",
+
+  // Durable jobs: waiting, restarts, cancel, try again
+  "job.progress.requeued": (p: { position: number }) =>
+    `⏳ The bot restarted. Your request kept its place in the queue (position ${p.position})…`,
+  "job.progress.restarting": () => "⏳ The bot is restarting. Your request keeps its place in the queue and will continue shortly.",
+  "job.button.cancel": () => "Cancel",
+  "job.button.retry": () => "Try again",
+  "job.cancelled": () => "✖️ Cancelled. Nothing was charged.",
+  "job.cancel.running": () => "This request is already being made and can't be cancelled: DashScope may already be charging for it.",
+  "job.cancel.finished": () => "This request has already finished.",
+  "job.gone": () => "This request is no longer known to the bot. Run the command again.",
+  "job.notYours": () => "Only the person who asked, or someone who can manage the server, can do that.",
+  "job.notRetryable": () => "This request did not fail, so there is nothing to try again.",
+  "job.interrupted.restart": () =>
+    "The bot restarted while your request was being made, and it could not be recovered. DashScope may still have charged for it. Press **Try again** to ask again.",
+  "job.interrupted.outcomeUnknown": () =>
+    "The connection to DashScope broke after your request was sent, so the bot can't tell whether it was made. DashScope may have charged for it. Press **Try again** to ask again.",
+  "job.privateExpired": () =>
+    "Your private analysis finished after Discord's 15-minute reply window closed, so it can't be shown. Run **Analyze audio** on the message again to see it.",
 
   // Generic
   "error.unexpected": (p: { reference: string }) =>

@@ -279,11 +279,65 @@ const memberDayTotals: Migration = {
   },
 };
 
+/*
+ * Durable jobs (src/jobs/) and analysis conversations. `bot_jobs_queue` serves claiming (the oldest
+ * queued job of a kind) and counting what runs; `bot_jobs_lease` finds jobs whose process died.
+ */
+const jobs: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("bot_jobs")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("kind", "text", (c) => c.notNull())
+      .addColumn("state", "text", (c) => c.notNull())
+      .addColumn("guild_id", "text")
+      .addColumn("channel_id", "text")
+      .addColumn("user_id", "text", (c) => c.notNull())
+      .addColumn("user_name", "text", (c) => c.notNull())
+      .addColumn("locale", "text", (c) => c.notNull())
+      .addColumn("guild_locale", "text")
+      .addColumn("application_id", "text", (c) => c.notNull())
+      .addColumn("interaction_id", "text", (c) => c.notNull())
+      .addColumn("interaction_token", "text", (c) => c.notNull())
+      .addColumn("token_expires_at", "bigint", (c) => c.notNull())
+      .addColumn("ephemeral", "integer", (c) => c.notNull())
+      .addColumn("attachment_limit_bytes", "bigint", (c) => c.notNull())
+      .addColumn("input_json", "text", (c) => c.notNull())
+      .addColumn("reservation_id", "text")
+      .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+      .addColumn("request_id", "text")
+      .addColumn("result_json", "text")
+      .addColumn("error_code", "text")
+      .addColumn("lease_owner", "text")
+      .addColumn("lease_expires_at", "bigint")
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .addColumn("updated_at", "bigint", (c) => c.notNull())
+      .execute();
+    // An interaction becomes at most one job, even if its handler ran twice.
+    await db.schema.createIndex("bot_jobs_interaction").unique().on("bot_jobs").column("interaction_id").execute();
+    await db.schema.createIndex("bot_jobs_queue").on("bot_jobs").columns(["kind", "state", "created_at"]).execute();
+    await db.schema.createIndex("bot_jobs_lease").on("bot_jobs").columns(["state", "lease_expires_at"]).execute();
+    await db.schema.createIndex("bot_jobs_user").on("bot_jobs").columns(["user_id", "state"]).execute();
+    await db.schema
+      .createTable("bot_conversations")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("conversation_json", "text", (c) => c.notNull())
+      .addColumn("expires_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex("bot_conversations_expires").on("bot_conversations").column("expires_at").execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable("bot_conversations").execute();
+    await db.schema.dropTable("bot_jobs").execute();
+  },
+};
+
 export const usageMigrations: Readonly<Record<string, Migration>> = {
   "0001_ledger": ledger,
   "0002_quotas": quotas,
   "0003_bot_state": botState,
   "0004_member_day_totals": memberDayTotals,
+  "0005_jobs": jobs,
 };
 
 export const MIGRATION_TABLE = "usage_migration";

@@ -159,7 +159,53 @@ export interface BotGuildSettingsTable {
   updated_at: number;
 }
 
+/**
+ * One durable song or analysis request (src/jobs/). `interaction_token` is a secret: it edits the
+ * requester's reply for 15 minutes and is never logged.
+ */
+export interface BotJobTable {
+  id: string;
+  kind: string;
+  state: string;
+  guild_id: string | null;
+  channel_id: string | null;
+  user_id: string;
+  user_name: string;
+  /** The member's language (private text) and the server's (public text). */
+  locale: string;
+  guild_locale: string | null;
+  application_id: string;
+  interaction_id: string;
+  interaction_token: string;
+  /** Epoch ms after which the interaction token no longer works. */
+  token_expires_at: number;
+  /** 0 or 1: the reply is visible to the requester only. */
+  ephemeral: number;
+  attachment_limit_bytes: number;
+  input_json: string;
+  reservation_id: string | null;
+  attempts: number;
+  request_id: string | null;
+  /** What DashScope answered (URL, expiry, lyrics, usage) once billed, as JSON. */
+  result_json: string | null;
+  error_code: string | null;
+  lease_owner: string | null;
+  /** Epoch ms. */
+  lease_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An analysis conversation (what follow-ups continue), as JSON, for its 24 hours. */
+export interface BotConversationTable {
+  id: string;
+  conversation_json: string;
+  expires_at: number;
+}
+
 export interface UsageDatabase {
+  bot_jobs: BotJobTable;
+  bot_conversations: BotConversationTable;
   bot_song_records: BotSongRecordTable;
   bot_guild_settings: BotGuildSettingsTable;
   usage_calls: UsageCallTable;

@@ -17,6 +17,10 @@ export type Sandbox = {
   guildId: string;
   /** Stops the bot and starts a new one on the same settings and database, as a restart would. */
   restartBot(): Promise<void>;
+  /** Starts a new bot on the same settings and database, once the previous one stopped or died. */
+  startBot(): Promise<void>;
+  /** The environment the bot runs with: a bot in a child process runs on the same database. */
+  env: Record<string, string>;
   close(): Promise<void>;
 };
 
@@ -40,22 +44,8 @@ export async function startSandbox(options: {
 
   // Each sandbox keeps its own ledger file, so tests never share (or leave behind) a database.
   const dataDir = await mkdtemp(join(tmpdir(), "dashtune-sandbox-"));
-  const parsed = parseConfig({
-    DATABASE_URL: `sqlite:${join(dataDir, "ledger.sqlite")}`,
-    // Quotas off unless a test sets them, so tests about other things never trip a limit.
-    QUOTA_SONG_COOLDOWN_SECONDS: "0",
-    QUOTA_USER_DAILY_SONGS: "unlimited",
-    QUOTA_USER_DAILY_MUSIC_SECONDS: "unlimited",
-    QUOTA_USER_DAILY_ANALYSES: "unlimited",
-    QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "unlimited",
-    DISCORD_TOKEN: discord.token,
-    DASHSCOPE_API_KEY: dashscope.apiKey,
-    DISCORD_API_URL: discord.restUrl,
-    DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
-    DEV_GUILD_ID: guildId,
-    LOG_LEVEL: "debug",
-    ...options.env,
-  });
+  const env = sandboxEnv(discord, dashscope, join(dataDir, "ledger.sqlite"), options.env);
+  const parsed = parseConfig(env);
   if (!parsed.ok) throw new Error(`sandbox config invalid: ${parsed.problems.join("; ")}`);
   // Faster than any operator may set, so tests see several progress edits in a short song.
   const config = { ...parsed.config, progressIntervalMs: options.progressIntervalMs ?? 200 };
@@ -90,6 +80,10 @@ export async function startSandbox(options: {
       await sandbox.bot.stop(2_000);
       sandbox.bot = await startBot(config, logger);
     },
+    async startBot() {
+      sandbox.bot = await startBot(config, logger);
+    },
+    env,
     async close() {
       await sandbox.bot.stop(2_000);
       await Promise.allSettled([discord.close(), dashscope.close()]);
@@ -97,6 +91,30 @@ export async function startSandbox(options: {
     },
   };
   return sandbox;
+}
+
+/**
+ * The environment a sandbox bot runs with: the fakes' addresses and secrets, its own SQLite file,
+ * quotas off unless a test sets them (so tests about other things never trip a limit).
+ */
+export function sandboxEnv(discord: FakeDiscord, dashscope: FakeDashScope, sqlitePath: string, overrides: Record<string, string> = {}): Record<string, string> {
+  const guildId = discord.guilds[0]?.id;
+  if (!guildId) throw new Error("the fake Discord has no guild");
+  return {
+    DATABASE_URL: `sqlite:${sqlitePath}`,
+    QUOTA_SONG_COOLDOWN_SECONDS: "0",
+    QUOTA_USER_DAILY_SONGS: "unlimited",
+    QUOTA_USER_DAILY_MUSIC_SECONDS: "unlimited",
+    QUOTA_USER_DAILY_ANALYSES: "unlimited",
+    QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "unlimited",
+    DISCORD_TOKEN: discord.token,
+    DASHSCOPE_API_KEY: dashscope.apiKey,
+    DISCORD_API_URL: discord.restUrl,
+    DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
+    DEV_GUILD_ID: guildId,
+    LOG_LEVEL: "debug",
+    ...overrides,
+  };
 }
 
 /** Parsed log lines, for assertions on what the bot recorded. */

@@ -3,7 +3,6 @@ import { DashScopeError } from "../../src/dashscope/errors.js";
 import { describeFailure } from "../../src/discord/failure-text.js";
 import { localTranslator } from "../../src/discord/router.js";
 import { UserError } from "../../src/errors.js";
-import { JobRejectedError } from "../../src/jobs/job-queue.js";
 
 const t = localTranslator("en-US");
 const dashscope = (code: string, status?: number) => new DashScopeError({ code, status, message: "raw upstream text sk-secret", endpoint: "/services/audio/music/generation" });
@@ -44,7 +43,7 @@ describe("what users read when something fails", () => {
   });
 
   it("tells a user who already has a song running to wait", () => {
-    expect(describeFailure(new JobRejectedError("owner-busy"), t, "r").text).toMatch(/already have a request/);
+    expect(describeFailure(new UserError("busy"), t, "r").text).toMatch(/already have a request/);
   });
 
   it("turns an unknown error into an apology with the reference, never its message or stack", () => {

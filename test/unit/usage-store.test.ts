@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrateUsageDbTo } from "../../src/usage/migrations.js";
+import { migrateUsageDbTo, usageMigrations } from "../../src/usage/migrations.js";
+import { TEST_POSTGRES_URL, warnPostgresSkipped, whyPostgresIsUnavailable } from "../postgres.js";
 import {
   dailySeries,
   getQuotaSettings,
@@ -38,29 +39,9 @@ import {
  * each test gets its own schema, dropped afterwards, so parallel runs don't collide.
  */
 
-const PG_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
-
-async function whyPostgresIsUnavailable(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.query("select 1");
-    return null;
-  } catch (error) {
-    return (error as Error).message || String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
+const PG_URL = TEST_POSTGRES_URL;
 const pgSkipReason = await whyPostgresIsUnavailable(PG_URL);
-if (pgSkipReason !== null) {
-  console.warn(
-    `[usage-store] PostgreSQL tests skipped: ${PG_URL.replace(/\/\/[^@/]*@/, "//…@")} is not reachable ` +
-      `(${pgSkipReason}). Set TEST_DATABASE_URL to a reachable database to run them.`,
-  );
-}
+if (pgSkipReason !== null) warnPostgresSkipped("usage-store", pgSkipReason);
 
 const PRICES: PriceTable = {
   currency: "CNY",
@@ -767,7 +748,8 @@ describe.each(backends)("the usage store on $name", (backend) => {
           }));
           await old.db.insertInto("usage_calls").values(oldRows).execute();
 
-          expect(await migrateUsageDb(old.db, { schema: database.placement.schema })).toEqual(["0004_member_day_totals"]);
+          // Every migration after 0003 runs, 0004 (the one under test) first.
+          expect(await migrateUsageDb(old.db, { schema: database.placement.schema })).toEqual(Object.keys(usageMigrations).filter((name) => name >= "0004"));
           const rows = await ledgerRows(old, "all-guilds", "all");
           expect(rows).toHaveLength(40);
           const backfilled = await memberDayTotalsIn(old);

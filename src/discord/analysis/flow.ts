@@ -1,63 +1,45 @@
 import {
   ComponentType,
-  MessageFlags,
   TextInputStyle,
   type APIModalInteractionResponseCallbackData,
   type ButtonInteraction,
+  type Client,
   type ModalSubmitInteraction,
   type RepliableInteraction,
   type StringSelectMenuInteraction,
 } from "discord.js";
 import { formatTimestamp, mergePieceAnswers } from "../../analysis/answer-sections.js";
-import type { AskPiecesResult, PieceCallOutcome } from "../../analysis/ask-pieces.js";
-import { newConversationId, type AnalysisConversation, type AnalysisPiece, type ConversationStore } from "../../analysis/conversations.js";
-import type { PreparedAudio } from "../../analysis/prepare.js";
+import { newConversationId, type AnalysisConversation, type ConversationStore } from "../../analysis/conversations.js";
 import { languageOfLocale, type AnalysisQuestion } from "../../analysis/prompts.js";
 import type { AudioSource } from "../../analysis/sources.js";
 import { UserError } from "../../errors.js";
-import type { Logger } from "../../log.js";
-import { DashScopeError } from "../../dashscope/errors.js";
-import type { JobQueue } from "../../jobs/job-queue.js";
-import { textInputTokens, type Metering } from "../../usage/metering.js";
+import { analysisJobInputSchema, type AnalysisJobInput, type AnalysisReplies } from "../../jobs/analysis-job.js";
+import type { Job, JobStore } from "../../jobs/job-store.js";
+import type { JobRunner } from "../../jobs/runner.js";
+import type { Metering } from "../../usage/metering.js";
 import type { GuildSettingsStore } from "../../settings/guild-settings.js";
 import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } from "./layout.js";
 import { encodeCustomId, type CustomId } from "../custom-id.js";
 import type { LocalTranslate } from "../failure-text.js";
+import { jobReplyFor } from "../job-reply.js";
+import { endJobWithoutResult, newJobFor, tellJobEnded } from "../job-requests.js";
 import { discordLimits, ellipsize } from "../limits.js";
-import { formatElapsed, startProgressReporter } from "../progress.js";
 import type { HandlerContext } from "../router.js";
 import { groupEmbedsIntoMessages } from "../song/layout.js";
 
-/** What analysing audio needs from the rest of the bot; wired in main.ts. */
-export type AnalysisServices = {
-  prepare: (source: AudioSource, log: Logger) => Promise<PreparedAudio>;
-  askPieces: (
-    pieces: AnalysisPiece[],
-    question: AnalysisQuestion,
-    language: string,
-    progress: {
-      onText?: (text: string) => void;
-      onPieceDone?: (done: number, total: number) => void;
-      onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
-      log?: Logger;
-    },
-  ) => Promise<AskPiecesResult>;
-  conversations: ConversationStore;
-  guildSettings: GuildSettingsStore;
-  /** Bounds analyses across the bot and allows one per user at a time (follow-ups included). */
-  queue: JobQueue;
-  metering: Metering;
-  model: string;
-  progressIntervalMs: number;
-};
-
 const noMentions = { parse: [] as [] };
 
-type Phase =
-  | { name: "queued"; position: number }
-  | { name: "preparing" }
-  | { name: "listening"; text: string }
-  | { name: "pieces"; done: number; total: number };
+/** What accepting an analysis needs from the rest of the bot; wired in main.ts. */
+export type AnalysisServices = {
+  conversations: ConversationStore;
+  guildSettings: GuildSettingsStore;
+  jobs: JobStore;
+  runner: JobRunner;
+  metering: Metering;
+  /** Requests being accepted in this process right now (see `newJobFor`). */
+  admissions: Set<string>;
+  model: string;
+};
 
 function answerTitle(question: AnalysisQuestion, conversation: Pick<AnalysisConversation, "sourceName" | "language">, t: LocalTranslate): string {
   switch (question.kind) {
@@ -77,156 +59,78 @@ function answerTitle(question: AnalysisQuestion, conversation: Pick<AnalysisConv
 }
 
 /**
- * Asks one question of the conversation's audio: holds quota, acknowledges (privately unless the
- * conversation is public), streams progress, records every call in the ledger, posts the answer.
+ * Accepts one question about a conversation's audio: holds quota (privately refused), acknowledges
+ * (privately unless the conversation is public), and writes the durable job that asks and answers.
+ * One analysis per user at a time, follow-ups included.
  */
-async function askAndReply(
+async function requestAnalysis(
   interaction: RepliableInteraction,
   conversation: AnalysisConversation,
   question: AnalysisQuestion,
+  feature: "analysis" | "follow-up",
   services: AnalysisServices,
   context: HandlerContext,
-  prepare?: () => Promise<void>,
 ): Promise<void> {
-  const { t, log } = context;
-  if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
-  const reservationId = await services.metering.reserve({
-    guildId: interaction.guildId,
-    userId: interaction.user.id,
-    feature: prepare ? "analysis" : "follow-up",
-    model: services.model,
-  });
-  try {
-    await interaction.deferReply(conversation.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-  } catch (error) {
-    await services.metering.release(reservationId);
-    throw error;
-  }
-  const started = Date.now();
-  let phase: Phase = prepare ? { name: "preparing" } : { name: "listening", text: "" };
-  const render = () => {
-    const elapsed = formatElapsed(Date.now() - started);
-    if (phase.name === "queued") return t("song.progress.queued", { position: phase.position });
-    if (phase.name === "preparing") return t("analysis.progress.preparing", { elapsed });
-    if (phase.name === "pieces") return t("analysis.progress.pieces", { done: phase.done, total: phase.total, elapsed });
-    const head = t("analysis.progress.listening", { elapsed });
-    return phase.text ? ellipsize(`${head}\n\n${phase.text}`, discordLimits.contentLength) : head;
-  };
-  const progress = startProgressReporter({
-    render,
-    edit: (text) => interaction.editReply({ content: text, allowedMentions: noMentions }),
-    intervalMs: services.progressIntervalMs,
-    onEditError: (error) => log.warn({ err: error }, "progress edit failed"),
-  });
-
-  let result: AskPiecesResult;
-  try {
-    result = await services.queue.run(
-      interaction.user.id,
-      async () => {
-        phase = prepare ? { name: "preparing" } : { name: "listening", text: "" };
-        if (prepare) await prepare();
-        phase = conversation.pieces.length > 1 ? { name: "pieces", done: 0, total: conversation.pieces.length } : { name: "listening", text: "" };
-        return services.askPieces(conversation.pieces, question, conversation.language, {
-          onText: (text) => (phase = { name: "listening", text }),
-          onPieceDone: (done, total) => (phase = { name: "pieces", done, total }),
-          // Each part's call is recorded as it ends, not after the slowest part.
-          onCallDone: (outcome) => recordAnalysisCall(outcome, conversation, interaction, prepare ? "analysis" : "follow-up", services.metering, log),
-          log,
-        });
-      },
-      { onQueued: (position) => (phase = { name: "queued", position }) },
-    );
-  } catch (error) {
-    // Nothing reached the model (a queue refusal, an undecodable file): the hold goes back.
-    await services.metering.release(reservationId);
-    throw error;
-  } finally {
-    await progress.stop();
-  }
-
-  const first = result.failed[0];
-  if (result.answers.length === 0 && first) {
-    await services.metering.release(reservationId);
-    throw first.error;
-  }
-  await services.metering.settle(reservationId, {
-    inputTokens: result.calls.reduce((sum, call) => sum + textInputTokens(call.usage.inputTokens, call.usage.audioTokens), 0),
-    outputTokens: result.usage.outputTokens,
-    audioTokens: result.usage.audioTokens,
-  });
-
-  log.info(
-    {
-      requestIds: result.requestIds,
-      question: question.kind,
-      pieces: conversation.pieces.length,
-      failedPieces: result.failed.length,
-      inputTokens: result.usage.inputTokens,
-      outputTokens: result.usage.outputTokens,
-      audioTokens: result.usage.audioTokens,
-      durationMs: Date.now() - started,
-    },
-    "audio analysed",
-  );
-  for (const failure of result.failed) log.warn({ err: failure.error, startSeconds: failure.startSeconds }, "a part of the audio could not be analysed");
-
-  const notes: string[] = [];
-  if (question.kind === "overview" && conversation.pieces.length > 1) {
-    notes.push(t("analysis.note.split", { pieces: conversation.pieces.length, duration: formatTimestamp(conversation.durationSeconds) }));
-  }
-  if (conversation.truncatedAtSeconds !== undefined) {
-    notes.push(t("analysis.note.truncated", { analysed: formatTimestamp(conversation.truncatedAtSeconds), duration: formatTimestamp(conversation.durationSeconds) }));
-  }
-  if (result.failed.length > 0) {
-    notes.push(t("analysis.note.failedParts", { ranges: result.failed.map((f) => `${formatTimestamp(f.startSeconds)}–${formatTimestamp(f.endSeconds)}`).join(", ") }));
-  }
-  if (result.truncatedByLength) notes.push(t("analysis.note.cutShort"));
-  if (question.kind === "overview" && conversation.otherSources.length > 0) notes.push(t("analysis.note.otherFiles", { count: conversation.otherSources.length }));
-
-  const sections = mergePieceAnswers(result.answers, { split: conversation.pieces.length > 1 });
-  const answerIndex = conversation.answers.push({ title: answerTitle(question, conversation, t), pages: analysisPages(sections, notes, t) }) - 1;
-  await services.conversations.save(conversation);
-  await interaction.editReply({
-    content: "",
-    embeds: [analysisEmbed(conversation, answerIndex, 0, t, services.model)],
-    components: analysisComponents(conversation, answerIndex, 0, t),
-    allowedMentions: noMentions,
-  });
-  context.markReplyFinal();
+  const reserve = () => services.metering.reserve({ guildId: interaction.guildId, userId: interaction.user.id, feature, model: services.model });
+  const input: AnalysisJobInput = { conversationId: conversation.id, question, feature };
+  const job = await newJobFor(interaction, { kind: "analysis", input, ephemeral: conversation.ephemeral, reserve }, services, context);
+  context.log.info({ jobId: job.id, question: question.kind, conversationId: conversation.id }, "analysis queued");
 }
 
-/** One ledger row (and one log line) per Qwen-Audio call, answered or failed. */
-async function recordAnalysisCall(
-  outcome: PieceCallOutcome,
-  conversation: AnalysisConversation,
-  interaction: RepliableInteraction,
-  feature: "analysis" | "follow-up",
-  metering: Metering,
-  log: Logger,
-): Promise<void> {
-  const where = { guildId: interaction.guildId, channelId: interaction.channelId, userId: interaction.user.id, feature, model: conversation.model };
-  if (outcome.kind === "answered") {
-    const { call } = outcome;
-    log.info(
-      { requestId: call.requestId, model: call.model, startSeconds: call.startSeconds, inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, audioTokens: call.usage.audioTokens, finishReason: call.finishReason, latencyMs: call.latencyMs },
-      "qwen-audio call",
-    );
-    await metering.record({
-      ...where,
-      occurredAt: call.occurredAt,
-      requestId: call.requestId,
-      outcome: "ok",
-      inputTokens: textInputTokens(call.usage.inputTokens, call.usage.audioTokens),
-      outputTokens: call.usage.outputTokens ?? 0,
-      audioTokens: call.usage.audioTokens ?? 0,
-      latencyMs: call.latencyMs,
-    });
-    return;
-  }
-  const { failure } = outcome;
-  const error = failure.error instanceof DashScopeError ? failure.error : undefined;
-  await metering.record({ ...where, occurredAt: failure.occurredAt, requestId: error?.requestId, outcome: error?.code ?? "Unexpected", latencyMs: failure.latencyMs });
+/** How an analysis job reaches Discord: its answer, saved and shown, or why there is none. */
+export function createAnalysisReplies(client: Client, deps: { conversations: ConversationStore; model: string }): AnalysisReplies {
+  const replyOf = (job: Job) => jobReplyFor(client as Client<true>, job);
+  /** A private answer speaks the member's language; a public one the server's. */
+  const tOf = (job: Job) => (job.ephemeral ? replyOf(job).t : replyOf(job).tPublic);
+  return {
+    async saveAnswer(job, conversation, question, result) {
+      const t = tOf(job);
+      const notes: string[] = [];
+      if (question.kind === "overview" && conversation.pieces.length > 1) {
+        notes.push(t("analysis.note.split", { pieces: conversation.pieces.length, duration: formatTimestamp(conversation.durationSeconds) }));
+      }
+      if (conversation.truncatedAtSeconds !== undefined) {
+        notes.push(t("analysis.note.truncated", { analysed: formatTimestamp(conversation.truncatedAtSeconds), duration: formatTimestamp(conversation.durationSeconds) }));
+      }
+      if (result.failed.length > 0) {
+        notes.push(t("analysis.note.failedParts", { ranges: result.failed.map((f) => `${formatTimestamp(f.startSeconds)}–${formatTimestamp(f.endSeconds)}`).join(", ") }));
+      }
+      if (result.truncatedByLength) notes.push(t("analysis.note.cutShort"));
+      if (question.kind === "overview" && conversation.otherSources.length > 0) notes.push(t("analysis.note.otherFiles", { count: conversation.otherSources.length }));
+      const sections = mergePieceAnswers(result.answers, { split: conversation.pieces.length > 1 });
+      const answerIndex = conversation.answers.push({ title: answerTitle(question, conversation, t), pages: analysisPages(sections, notes, t) }) - 1;
+      await deps.conversations.save(conversation);
+      return answerIndex;
+    },
+    async deliver(job, conversation, answerIndex, log) {
+      const reply = replyOf(job);
+      const t = tOf(job);
+      const message = {
+        content: "",
+        embeds: [analysisEmbed(conversation, answerIndex, 0, t, deps.model)],
+        components: analysisComponents(conversation, answerIndex, 0, t),
+      };
+      if (reply.tokenValid()) {
+        await reply.edit(message);
+        return;
+      }
+      // A private answer is never posted publicly: its requester is told by direct message, without it.
+      if (job.ephemeral) {
+        log.warn("a private analysis outlived its interaction token; telling the requester by direct message");
+        await tellJobEnded(reply, job, { text: reply.t("job.privateExpired"), retry: false }, log);
+        return;
+      }
+      await reply.toChannel(message);
+    },
+    ended: (job, ending, log) => endJobWithoutResult(replyOf(job), job, ending, log),
+  };
+}
+
+/** Asks an interrupted analysis's question again, as a new request. */
+export async function retryAnalysis(interaction: ButtonInteraction, job: Job, services: AnalysisServices, context: HandlerContext): Promise<void> {
+  const input = analysisJobInputSchema.parse(job.input);
+  const conversation = await conversationFor(interaction, input.conversationId, services, { requesterOnly: false });
+  await requestAnalysis(interaction, conversation, input.question, input.feature, services, context);
 }
 
 /**
@@ -263,12 +167,9 @@ export async function startAnalysis(
     createdAt: new Date(),
   };
   context.log.info({ source: source.name, sizeBytes: source.sizeBytes, voiceMessage: source.isVoiceMessage, ephemeral }, "analysis requested");
-  await askAndReply(interaction, conversation, { kind: "overview" }, services, context, async () => {
-    const prepared = await services.prepare(source, context.log);
-    conversation.durationSeconds = prepared.durationSeconds;
-    conversation.truncatedAtSeconds = prepared.truncatedAtSeconds;
-    conversation.pieces = prepared.pieces.map((piece) => ({ ...piece, history: [], lastUsage: undefined }));
-  });
+  // The job prepares the audio; the conversation is kept first, so follow-ups and recovery find it.
+  await services.conversations.save(conversation);
+  await requestAnalysis(interaction, conversation, { kind: "overview" }, "analysis", services, context);
 }
 
 async function conversationFor(interaction: RepliableInteraction, conversationId: string, services: AnalysisServices, options: { requesterOnly: boolean }) {
@@ -296,7 +197,7 @@ export async function handleAnalysisAction(
     await interaction.showModal(askQuestionModal(conversation.id, context.t));
     return;
   }
-  await askAndReply(interaction, conversation, questionsByAction[id.action], services, context);
+  await requestAnalysis(interaction, conversation, questionsByAction[id.action], "follow-up", services, context);
 }
 
 const QUESTION_FIELD = "question";
@@ -333,7 +234,7 @@ export async function handleAskQuestionModal(
   const conversation = await conversationFor(interaction, id.conversationId, services, { requesterOnly: true });
   const question = interaction.fields.getTextInputValue(QUESTION_FIELD).trim();
   if (question === "") throw new UserError("analysis.emptyQuestion");
-  await askAndReply(interaction, conversation, { kind: "ask", question }, services, context);
+  await requestAnalysis(interaction, conversation, { kind: "ask", question }, "follow-up", services, context);
 }
 
 /** Paging edits the message in place; anyone who can see it may turn its pages. */

@@ -5,7 +5,7 @@ import { startAnalysis, type AnalysisServices } from "../analysis/flow.js";
 import { audioSourcesOfMessage } from "../analysis/command.js";
 import type { SongRecord, SongRecordStore } from "../../songs/song-records.js";
 import type { HandlerContext } from "../router.js";
-import { makeSong, type SongServices } from "./flow.js";
+import { requestSong, type SongServices } from "./flow.js";
 import type { CustomId } from "../custom-id.js";
 import { editLyricsModal } from "./views.js";
 
@@ -48,9 +48,9 @@ export async function handleSongButton(
   const record = await songRecordForActor(interaction, id.songId, services.songRecords);
   switch (id.action) {
     case "regen":
-      return makeSong(interaction, record.input, services, context);
+      return requestSong(interaction, record.input, services, context);
     case "voice":
-      return makeSong(interaction, { ...record.input, gender: record.input.gender === "female" ? "male" : "female" }, services, context);
+      return requestSong(interaction, { ...record.input, gender: record.input.gender === "female" ? "male" : "female" }, services, context);
     case "edit":
       return interaction.showModal(editLyricsModal(record, context.t));
   }

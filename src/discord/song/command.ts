@@ -8,7 +8,7 @@ import {
 } from "discord.js";
 import { newSongModal } from "./views.js";
 import type { HandlerContext, SlashCommand } from "../router.js";
-import { makeSong, type SongServices } from "./flow.js";
+import { requestSong, type SongServices } from "./flow.js";
 
 export const songCommandDefinition = {
   type: ApplicationCommandType.ChatInput,
@@ -76,7 +76,7 @@ export function createSongCommand(services: SongServices): SlashCommand {
         await interaction.showModal(newSongModal({ kind: "song-new-modal", gender, format, watermark }, context.t));
         return;
       }
-      await makeSong(interaction, { prompt: prompt ?? undefined, lyrics, gender, format, watermark }, services, context);
+      await requestSong(interaction, { prompt: prompt ?? undefined, lyrics, gender, format, watermark }, services, context);
     },
   };
 }

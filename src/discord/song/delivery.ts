@@ -6,16 +6,15 @@ import {
   type APIActionRowComponent,
   type APIButtonComponent,
   type APIEmbed,
-  type RepliableInteraction,
 } from "discord.js";
 import type { GeneratedSong } from "../../dashscope/music-types.js";
 import type { Logger } from "../../log.js";
 import type { SongRecord } from "../../songs/song-records.js";
 import { songResultButtons } from "./views.js";
 import type { LocalTranslate } from "../failure-text.js";
-import { isInteractionTokenGone, sendToChannel } from "../channel-fallback.js";
+import { isInteractionTokenGone } from "../channel-fallback.js";
+import type { JobReply } from "../job-reply.js";
 import { discordLimits } from "../limits.js";
-import type { HandlerContext } from "../router.js";
 import { layoutSongMessages, songFileName } from "./layout.js";
 
 export type FitUnderBytes = (
@@ -95,21 +94,22 @@ function isPayloadTooLarge(error: unknown): boolean {
 }
 
 /**
- * Posts the finished song as the reply: audio file, lyric embeds and buttons; lyrics that don't fit
- * one message continue in follow-ups. Once the song exists it is paid for, so every failure here
- * falls back to something that still gets the user their song, never to silence: the link
- * instead of the file, and the channel instead of the reply once the interaction token is gone.
+ * Posts the finished song as the job's reply: audio file, lyric embeds and buttons; lyrics that
+ * don't fit one message continue in follow-ups. Once the song exists it is paid for, so every
+ * failure here falls back to something that still gets the user their song, never to silence: the
+ * link instead of the file, and the channel instead of the reply once the interaction token is gone.
  */
 export async function deliverSong(
-  interaction: RepliableInteraction,
+  reply: JobReply,
   song: GeneratedSong,
   record: SongRecord,
   file: SongFile,
-  context: HandlerContext,
-): Promise<void> {
-  const { log, t } = context;
-  const limitBytes = attachmentLimitOf(interaction);
-  const messages = songEmbeds(song, record, t, interaction.user.displayName);
+  options: { log: Logger; limitBytes: number; requesterName: string },
+): Promise<{ viaChannel: boolean }> {
+  const { log, limitBytes } = options;
+  // The song is public: it speaks the server's language.
+  const t = reply.tPublic;
+  const messages = songEmbeds(song, record, t, options.requesterName);
   const components: APIActionRowComponent<APIButtonComponent>[] = [songResultButtons(record, t)];
   const payload = (chosen: SongFile) => ({
     content: deliveryNote(chosen, song, limitBytes, t),
@@ -118,26 +118,29 @@ export async function deliverSong(
     components,
   });
 
-  let viaChannel = false;
-  try {
-    await interaction.editReply({ ...payload(file), allowedMentions: noMentions });
-    context.markReplyFinal();
-  } catch (error) {
-    if (isInteractionTokenGone(error)) {
-      log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");
-      await sendToChannel(interaction, payload(file));
-      viaChannel = true;
-    } else {
-      if (!song.url) throw error;
-      log.warn({ err: error, tooLarge: isPayloadTooLarge(error), requestId: song.requestId }, "posting the song failed; posting its link instead");
-      try {
-        if (file.kind === "link-only") throw error;
-        await interaction.editReply({ ...payload({ kind: "link-only" }), allowedMentions: noMentions });
-        context.markReplyFinal();
-      } catch (secondError) {
-        log.error({ err: secondError, requestId: song.requestId }, "editing the reply failed; sending the song's link privately");
-        await interaction.followUp({ content: deliveryNote({ kind: "link-only" }, song, limitBytes, t), flags: MessageFlags.Ephemeral, allowedMentions: noMentions });
-        return;
+  let viaChannel = !reply.tokenValid();
+  if (viaChannel) {
+    log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");
+    await reply.toChannel(payload(file));
+  } else {
+    try {
+      await reply.edit(payload(file));
+    } catch (error) {
+      if (isInteractionTokenGone(error)) {
+        log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");
+        await reply.toChannel(payload(file));
+        viaChannel = true;
+      } else {
+        if (!song.url) throw error;
+        log.warn({ err: error, tooLarge: isPayloadTooLarge(error), requestId: song.requestId }, "posting the song failed; posting its link instead");
+        try {
+          if (file.kind === "link-only") throw error;
+          await reply.edit(payload({ kind: "link-only" }));
+        } catch (secondError) {
+          log.error({ err: secondError, requestId: song.requestId }, "editing the reply failed; sending the song's link privately");
+          await reply.followUp({ content: deliveryNote({ kind: "link-only" }, song, limitBytes, reply.t), flags: MessageFlags.Ephemeral });
+          return { viaChannel };
+        }
       }
     }
   }
@@ -145,16 +148,13 @@ export async function deliverSong(
 
   for (const embeds of messages.slice(1)) {
     try {
-      if (viaChannel) await sendToChannel(interaction, { embeds });
-      else await interaction.followUp({ embeds, allowedMentions: noMentions });
+      if (viaChannel) await reply.toChannel({ embeds });
+      else await reply.followUp({ embeds });
     } catch (error) {
       // The song itself is already posted; a missing lyrics page must not turn into an apology for it.
       log.error({ err: error, requestId: song.requestId }, "posting a further lyrics page failed");
-      return;
+      break;
     }
   }
-}
-
-export function attachmentLimitOf(interaction: RepliableInteraction): number {
-  return interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes;
+  return { viaChannel };
 }

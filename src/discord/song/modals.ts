@@ -1,7 +1,7 @@
 import type { ModalSubmitInteraction } from "discord.js";
 import type { SongRecord } from "../../songs/song-records.js";
 import type { HandlerContext } from "../router.js";
-import { makeSong, type SongServices } from "./flow.js";
+import { requestSong, type SongServices } from "./flow.js";
 import { songRecordForActor } from "./buttons.js";
 import type { CustomId } from "../custom-id.js";
 import { LYRICS_FIELD, STYLE_FIELD } from "./views.js";
@@ -22,7 +22,7 @@ export async function handleNewSongModal(
   context: HandlerContext,
 ): Promise<void> {
   const input = { lyrics: fieldValue(interaction, LYRICS_FIELD), prompt: fieldValue(interaction, STYLE_FIELD), gender: id.gender, format: id.format, watermark: id.watermark };
-  return makeSong(interaction, input, services, context);
+  return requestSong(interaction, input, services, context);
 }
 
 export async function handleEditLyricsModal(
@@ -34,5 +34,5 @@ export async function handleEditLyricsModal(
   const record = await songRecordForActor(interaction, id.songId, services.songRecords);
   // The edited lyrics replace the prompt: keeping it would only earn a "prompt ignored" notice.
   const input = { ...record.input, lyrics: fieldValue(interaction, LYRICS_FIELD), prompt: undefined };
-  return makeSong(interaction, input, services, context);
+  return requestSong(interaction, input, services, context);
 }

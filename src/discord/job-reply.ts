@@ -1,0 +1,131 @@
+import {
+  ButtonStyle,
+  ComponentType,
+  InteractionWebhook,
+  Routes,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type Client,
+  type InteractionReplyOptions,
+  type MessageCreateOptions,
+  type WebhookMessageEditOptions,
+} from "discord.js";
+import type { Job } from "../jobs/job-store.js";
+import type { JobProgress } from "../jobs/progress-board.js";
+import { encodeCustomId, type JobAction } from "./custom-id.js";
+import type { LocalTranslate } from "./failure-text.js";
+import { isInteractionTokenGone } from "./channel-fallback.js";
+import { discordLimits, ellipsize } from "./limits.js";
+import { formatElapsed } from "./progress.js";
+import { localTranslator } from "./router.js";
+
+const noMentions = { parse: [] as [] };
+
+/**
+ * Where a job's messages go, rebuilt from its row: any process can edit any job's reply, because
+ * an interaction's webhook needs only the application id and the token (15 minutes). After that
+ * the channel (public jobs) or a direct message (private ones) is what is left.
+ */
+export type JobReply = {
+  /** The member's language: private text. */
+  t: LocalTranslate;
+  /** The server's language: public text (the member's own outside a server). */
+  tPublic: LocalTranslate;
+  /** The interaction token still works (with a minute's margin for a slow edit). */
+  tokenValid(): boolean;
+  edit(options: WebhookMessageEditOptions): Promise<void>;
+  followUp(options: InteractionReplyOptions): Promise<void>;
+  /** Deletes the reply (a public placeholder that can't turn private). */
+  remove(): Promise<void>;
+  /** Posts in the job's channel with the bot's own token, mentioning only the requester. */
+  toChannel(message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void>;
+  /** Sends the requester a direct message. */
+  toRequester(message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void>;
+};
+
+const TOKEN_MARGIN_MS = 60_000;
+
+export function jobReplyFor(client: Client<true>, job: Job): JobReply {
+  const webhook = new InteractionWebhook(client, job.applicationId, job.interactionToken);
+  const mention = `<@${job.userId}>`;
+  return {
+    t: localTranslator(job.locale),
+    tPublic: localTranslator(job.guildId ? (job.guildLocale ?? undefined) : job.locale),
+    tokenValid: () => Date.now() < job.tokenExpiresAt.getTime() - TOKEN_MARGIN_MS,
+    async edit(options) {
+      await webhook.editMessage("@original", { allowedMentions: noMentions, ...options });
+    },
+    async followUp(options) {
+      await webhook.send({ allowedMentions: noMentions, ...options });
+    },
+    async remove() {
+      await client.rest.delete(Routes.webhookMessage(job.applicationId, job.interactionToken, "@original"), { auth: false });
+    },
+    async toChannel(message) {
+      const channel = job.channelId ? await client.channels.fetch(job.channelId) : null;
+      if (!channel?.isSendable()) throw new Error(`channel ${job.channelId ?? "(none)"} is not one the bot can post in`);
+      await channel.send({ ...message, content: message.content ? `${mention} ${message.content}` : mention, allowedMentions: { parse: [], users: [job.userId] } });
+    },
+    async toRequester(message) {
+      const user = await client.users.fetch(job.userId);
+      await user.send({ ...message, allowedMentions: noMentions });
+    },
+  };
+}
+
+export function jobButton(action: JobAction, jobId: string, label: string, emoji: string): APIButtonComponent {
+  return {
+    type: ComponentType.Button,
+    style: action === "cancel" ? ButtonStyle.Secondary : ButtonStyle.Primary,
+    custom_id: encodeCustomId({ kind: "job-action", action, jobId }),
+    label: ellipsize(label, discordLimits.buttonLabel),
+    emoji: { name: emoji },
+  };
+}
+
+function progressText(job: Job, progress: JobProgress, elapsedMs: number, t: LocalTranslate): string {
+  const elapsed = formatElapsed(elapsedMs);
+  switch (progress.phase) {
+    case "queued":
+      return progress.requeued ? t("job.progress.requeued", { position: progress.position }) : t("song.progress.queued", { position: progress.position });
+    case "restarting":
+      return t("job.progress.restarting");
+    case "starting":
+      return job.kind === "song" ? t("song.progress.generating", { elapsed }) : t("analysis.progress.preparing", { elapsed });
+    case "composing":
+      return progress.audioSeconds === undefined
+        ? t("song.progress.generating", { elapsed })
+        : t("song.progress.streaming", { elapsed, audioSeconds: Math.floor(progress.audioSeconds) });
+    case "finishing":
+      return job.kind === "song" ? t("song.progress.finishing", { elapsed }) : t("analysis.progress.listening", { elapsed });
+    case "preparing":
+      return t("analysis.progress.preparing", { elapsed });
+    case "pieces":
+      return t("analysis.progress.pieces", { done: progress.done, total: progress.total, elapsed });
+    case "listening": {
+      const head = t("analysis.progress.listening", { elapsed });
+      return progress.text ? ellipsize(`${head}\n\n${progress.text}`, discordLimits.contentLength) : head;
+    }
+  }
+}
+
+/**
+ * Shows a job's progress in its reply. A queued job carries a Cancel button; nothing else does,
+ * because a running job's call may already be billed. Past the token's life nothing is edited:
+ * the job's final message goes by the channel or a direct message instead.
+ */
+export async function showJobProgress(client: Client<true>, job: Job, progress: JobProgress, elapsedMs: number): Promise<void> {
+  const reply = jobReplyFor(client, job);
+  if (!reply.tokenValid()) return;
+  // A public reply speaks the server's language; a private one the member's.
+  const t = job.ephemeral ? reply.t : reply.tPublic;
+  const cancellable = progress.phase === "queued" || progress.phase === "restarting";
+  const components: APIActionRowComponent<APIButtonComponent>[] = cancellable
+    ? [{ type: ComponentType.ActionRow, components: [jobButton("cancel", job.id, t("job.button.cancel"), "✖️")] }]
+    : [];
+  try {
+    await reply.edit({ content: progressText(job, progress, elapsedMs, t), embeds: [], components });
+  } catch (error) {
+    if (!isInteractionTokenGone(error)) throw error;
+  }
+}

@@ -1,0 +1,187 @@
+import { z } from "zod";
+import type { AskPiecesResult, PieceCallOutcome } from "../analysis/ask-pieces.js";
+import type { AnalysisConversation, AnalysisPiece, ConversationStore } from "../analysis/conversations.js";
+import type { PreparedAudio } from "../analysis/prepare.js";
+import type { AnalysisQuestion } from "../analysis/prompts.js";
+import type { AudioSource } from "../analysis/sources.js";
+import { DashScopeError } from "../dashscope/errors.js";
+import { UserError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { createCallLedger, type CallLedger } from "../usage/call-ledger.js";
+import { textInputTokens, type Metering } from "../usage/metering.js";
+import type { Job } from "./job-store.js";
+import type { JobContext, JobKindWork } from "./runner.js";
+import { isOutcomeUnknown } from "./song-job.js";
+
+const questionSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("overview") }),
+  z.object({ kind: z.literal("transcribe") }),
+  z.object({ kind: z.literal("music") }),
+  z.object({ kind: z.literal("emotion") }),
+  z.object({ kind: z.literal("translate") }),
+  z.object({ kind: z.literal("ask"), question: z.string() }),
+]);
+
+/** An analysis or follow-up question, as stored in its job row; the audio is in the conversation. */
+export const analysisJobInputSchema = z.object({
+  conversationId: z.string(),
+  question: questionSchema,
+  feature: z.enum(["analysis", "follow-up"]),
+});
+export type AnalysisJobInput = z.infer<typeof analysisJobInputSchema>;
+
+const analysisResultSchema = z.object({ answerIndex: z.number().int().nonnegative() });
+
+export type AnalysisJobEnding =
+  | { kind: "failed"; error: unknown }
+  | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown" };
+
+/** What an analysis job needs of Discord. */
+export type AnalysisReplies = {
+  /** Renders the answer into the conversation (saved) and returns its index. */
+  saveAnswer(job: Job, conversation: AnalysisConversation, question: AnalysisQuestion, result: AskPiecesResult): Promise<number>;
+  /** Shows the saved answer as the job's reply. */
+  deliver(job: Job, conversation: AnalysisConversation, answerIndex: number, log: Logger): Promise<void>;
+  ended(job: Job, ending: AnalysisJobEnding, log: Logger): Promise<void>;
+};
+
+export type AnalysisJobDeps = {
+  prepare: (source: AudioSource, log: Logger) => Promise<PreparedAudio>;
+  askPieces: (
+    pieces: AnalysisPiece[],
+    question: AnalysisQuestion,
+    language: string,
+    progress: {
+      onText?: (text: string) => void;
+      onPieceDone?: (done: number, total: number) => void;
+      onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
+      log?: Logger;
+    },
+  ) => Promise<AskPiecesResult>;
+  conversations: ConversationStore;
+  metering: Metering;
+  replies: AnalysisReplies;
+  model: string;
+  concurrency: number;
+};
+
+function ledgerFor(job: Job, input: AnalysisJobInput, deps: AnalysisJobDeps): CallLedger {
+  return createCallLedger(deps.metering, {
+    reservationId: job.reservationId,
+    where: { guildId: job.guildId, channelId: job.channelId, userId: job.userId, feature: input.feature, model: deps.model },
+    singleCall: false,
+  });
+}
+
+/** One ledger row (and one log line) per Qwen-Audio call: answered, refused, or of unknown outcome. */
+async function recordCall(outcome: PieceCallOutcome, ledger: CallLedger, log: Logger): Promise<void> {
+  if (outcome.kind === "answered") {
+    const { call } = outcome;
+    log.info(
+      { requestId: call.requestId, model: call.model, startSeconds: call.startSeconds, inputTokens: call.usage.inputTokens, outputTokens: call.usage.outputTokens, audioTokens: call.usage.audioTokens, finishReason: call.finishReason, latencyMs: call.latencyMs },
+      "qwen-audio call",
+    );
+    await ledger.answered({
+      occurredAt: call.occurredAt,
+      requestId: call.requestId,
+      inputTokens: textInputTokens(call.usage.inputTokens, call.usage.audioTokens),
+      outputTokens: call.usage.outputTokens ?? 0,
+      audioTokens: call.usage.audioTokens ?? 0,
+      latencyMs: call.latencyMs,
+    });
+    return;
+  }
+  const { failure } = outcome;
+  const requestId = failure.error instanceof DashScopeError ? failure.error.requestId : undefined;
+  if (isOutcomeUnknown(failure.error)) {
+    await ledger.interrupted({ occurredAt: failure.occurredAt, requestId, latencyMs: failure.latencyMs });
+    return;
+  }
+  const code = failure.error instanceof DashScopeError ? failure.error.code : "Unexpected";
+  await ledger.failed({ occurredAt: failure.occurredAt, requestId, code, latencyMs: failure.latencyMs });
+}
+
+/**
+ * An analysis or follow-up as a durable job: prepare the audio (first question only), ask every
+ * part (each call booked as it ends), render and save the answer (billed), show it (delivered).
+ */
+export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
+  const conversationOf = async (input: AnalysisJobInput) => {
+    const conversation = await deps.conversations.get(input.conversationId);
+    if (!conversation) throw new UserError("analysis.gone");
+    return conversation;
+  };
+
+  const deliver = async (job: Job, conversation: AnalysisConversation, answerIndex: number, context: JobContext) => {
+    await deps.replies.deliver(job, conversation, answerIndex, context.log);
+    await context.update({ state: "delivered" });
+  };
+
+  const end = async (job: Job, ledger: CallLedger, ending: AnalysisJobEnding, context: JobContext) => {
+    await ledger.close();
+    const state = ending.kind === "failed" ? "failed" : "interrupted";
+    const errorCode = ending.kind === "interrupted" ? "Interrupted" : ending.error instanceof DashScopeError ? ending.error.code : ending.error instanceof UserError ? ending.error.messageKey : "Unexpected";
+    await context.update({ state, errorCode });
+    await deps.replies.ended(job, ending, context.log);
+  };
+
+  return {
+    concurrency: deps.concurrency,
+    async run(job, context) {
+      const input = analysisJobInputSchema.parse(job.input);
+      const ledger = ledgerFor(job, input, deps);
+      let conversation: AnalysisConversation;
+      try {
+        conversation = await conversationOf(input);
+        if (input.feature === "analysis" && conversation.pieces.length === 0) {
+          context.progress({ phase: "preparing" });
+          const prepared = await deps.prepare(conversation.source, context.log);
+          conversation.durationSeconds = prepared.durationSeconds;
+          conversation.truncatedAtSeconds = prepared.truncatedAtSeconds;
+          conversation.pieces = prepared.pieces.map((piece) => ({ ...piece, history: [], lastUsage: undefined }));
+          await deps.conversations.save(conversation);
+        }
+      } catch (error) {
+        // Nothing reached the model (an undecodable file, a download refused): the hold goes back.
+        await end(job, ledger, { kind: "failed", error }, context);
+        return;
+      }
+      const pieces = conversation.pieces;
+      context.progress(pieces.length > 1 ? { phase: "pieces", done: 0, total: pieces.length } : { phase: "listening", text: "" });
+      const result = await deps.askPieces(pieces, input.question, conversation.language, {
+        onText: (text) => context.progress({ phase: "listening", text }),
+        onPieceDone: (done, total) => context.progress({ phase: "pieces", done, total }),
+        // Each part's call is booked as it ends, not after the slowest part.
+        onCallDone: (outcome) => recordCall(outcome, ledger, context.log),
+        log: context.log,
+      });
+      for (const failure of result.failed) context.log.warn({ err: failure.error, startSeconds: failure.startSeconds }, "a part of the audio could not be analysed");
+      const first = result.failed[0];
+      if (result.answers.length === 0 && first) {
+        await end(job, ledger, isOutcomeUnknown(first.error) ? { kind: "interrupted", reason: "outcome-unknown" } : { kind: "failed", error: first.error }, context);
+        return;
+      }
+      await ledger.close();
+      context.log.info(
+        { requestIds: result.requestIds, question: input.question.kind, pieces: pieces.length, failedPieces: result.failed.length, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, audioTokens: result.usage.audioTokens },
+        "audio analysed",
+      );
+      // The turns the parts just had are what the next follow-up continues.
+      const answerIndex = await deps.replies.saveAnswer(job, conversation, input.question, result);
+      await context.update({ state: "billed", requestId: result.requestIds[0] ?? null, result: { answerIndex } });
+      context.progress({ phase: "finishing" });
+      await deliver(job, conversation, answerIndex, context);
+    },
+    async deliverBilled(job, context) {
+      const input = analysisJobInputSchema.parse(job.input);
+      const { answerIndex } = analysisResultSchema.parse(job.result);
+      await deliver(job, await conversationOf(input), answerIndex, context);
+    },
+    async interrupt(job, context, reason) {
+      const input = analysisJobInputSchema.parse(job.input);
+      const ledger = ledgerFor(job, input, deps);
+      await ledger.interrupted({ occurredAt: job.updatedAt, requestId: undefined, latencyMs: 0 });
+      await end(job, ledger, { kind: "interrupted", reason }, context);
+    },
+  };
+}

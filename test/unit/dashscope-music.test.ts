@@ -206,7 +206,7 @@ describe("generateSong, streaming", () => {
     });
   });
 
-  it("fails with NetworkError, not a truncated file, when the stream breaks mid-song", async () => {
+  it("fails with OutcomeUnknown, not a truncated file, when the stream breaks mid-song, and does not ask again", async () => {
     const frames = songFrames(wavFile(0.5));
     const server = await serve(sse(frames.slice(0, 2), { thenDestroy: true }), sse(frames));
     const d = deps(server.baseUrl);
@@ -214,7 +214,7 @@ describe("generateSong, streaming", () => {
 
     const error = await failure(generateSong(d, streamingInput, { timeoutMs: 5000, onProgress: (p) => progress.push(p) }));
 
-    expect(error).toMatchObject({ code: "NetworkError", endpoint: FUN_MUSIC_PATH });
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "cut-off", endpoint: FUN_MUSIC_PATH });
     expect(progress).toHaveLength(2);
     expect(server.received).toHaveLength(1);
     expect(d.downloads).toEqual([]);
@@ -348,10 +348,10 @@ describe("generateSong, non-streaming", () => {
     expect(order).toEqual(["billed 46c51288-req 200", "download"]);
   });
 
-  it("does not retry a generation that timed out", async () => {
+  it("does not retry a generation that timed out: its outcome is unknown", async () => {
     const server = await serve(() => {}, json(200, seedAnswer));
     const error = await failure(generateSong(deps(server.baseUrl), nonStreamingInput, { timeoutMs: 300 }));
-    expect(error).toMatchObject({ code: "RequestTimeout" });
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "timed-out" });
     expect(server.received).toHaveLength(1);
   });
 });

@@ -5,7 +5,8 @@ export const billingStateCodes: ReadonlySet<string> = new Set(["CommodityNotPurc
  * A failed DashScope call. `code` is DashScope's own error code (`InvalidApiKey`, `Throttling.RateQuota`, …)
  * or one of ours for failures that never reached a DashScope answer:
  * - `RequestTimeout`: no complete answer within the call's time limit;
- * - `NetworkError`: the connection failed or was reset;
+ * - `NetworkError`: the connection failed before the request was sent (for the free temporary-storage
+ *   calls, also a reset after it);
  * - `MalformedResponse`: an answer that does not match the documented shape;
  * - `OutcomeUnknown`: a paid request was sent and no answer came back whole (see
  *   `DashScopeOutcomeUnknownError`).

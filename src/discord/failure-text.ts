@@ -48,9 +48,11 @@ export function describeFailure(error: unknown, t: LocalTranslate, reference: st
 function describeDashScopeError(error: DashScopeError, t: LocalTranslate, reference: string): FailureDescription {
   const code = error.code;
   if (error instanceof DashScopeOutcomeUnknownError) {
-    return error.reason === "stream-idle" && error.idleMs !== undefined
-      ? { text: t("dashscope.streamIdle", { seconds: Math.round(error.idleMs / 1000) }), level: "warn" }
-      : { text: t("dashscope.outcomeUnknown"), level: "warn" };
+    if (error.reason === "stream-idle" && error.idleMs !== undefined) {
+      return { text: t("dashscope.streamIdle", { seconds: Math.max(1, Math.round(error.idleMs / 1000)) }), level: "warn" };
+    }
+    if (error.reason === "timed-out") return { text: t("dashscope.timeoutMaybeCharged"), level: "warn" };
+    return { text: t("dashscope.outcomeUnknown"), level: "warn" };
   }
   if (code === "InvalidApiKey" || error.status === 401) return { text: t("dashscope.invalidApiKey"), level: "error" };
   if (code === "Arrearage" || billingStateCodes.has(code)) return { text: t("dashscope.arrearage"), level: "error" };

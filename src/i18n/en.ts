@@ -156,6 +156,8 @@ export const en = {
   "dashscope.network": () => "The bot could not reach DashScope. Try again in a moment.",
   "dashscope.outcomeUnknown": () =>
     "The connection to DashScope broke after your request was sent, so the bot can't tell whether it was made. It may have been charged, so it was not sent again. Try again if you still want it.",
+  "dashscope.timeoutMaybeCharged": () =>
+    "DashScope took longer than the bot waits, so it stopped waiting. The request may have been charged, so it was not sent again. Try again if you still want it.",
   "dashscope.streamIdle": (p: { seconds: number }) =>
     `DashScope sent nothing for ${p.seconds} seconds, so the bot stopped waiting. The request may have been charged; it was not sent again. Try again if you still want it.`,
   "dashscope.unavailable": () => "DashScope had an internal problem. Try again in a few minutes.",

@@ -24,6 +24,11 @@ describe("what users read when something fails", () => {
     expect(level).toBe("warn");
   });
 
+  it("says a call given up at its time limit may have been charged", () => {
+    const late = new DashScopeOutcomeUnknownError({ reason: "timed-out", message: "x", endpoint: "/e" });
+    expect(describeFailure(late, t, "ref123").text).toMatch(/took longer than the bot waits.*may have been charged.*not sent again/);
+  });
+
   it("says how long a silent stream was waited for", () => {
     const idle = new DashScopeOutcomeUnknownError({ reason: "stream-idle", idleMs: 30_000, message: "x", endpoint: "/e", status: 200 });
     const { text } = describeFailure(idle, t, "ref123");

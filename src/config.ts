@@ -28,6 +28,9 @@ const configSchema = z.object({
   FFPROBE_PATH: z.string().optional(),
   DOWNLOAD_MAX_BYTES: positiveInt(64 * 1024 * 1024),
   MUSIC_TIMEOUT_SECONDS: positiveInt(600),
+  // A streamed song or analysis silent this long is given up (possibly billed, never re-sent).
+  MUSIC_STREAM_IDLE_SECONDS: positiveInt(30),
+  ANALYSIS_STREAM_IDLE_SECONDS: positiveInt(30),
   // Discord rate-limits edits, and a reply that changes more than every second or so reads as noise.
   PROGRESS_INTERVAL_SECONDS: z.coerce.number().min(1, "must be at least 1 (second)").default(4),
   SONG_CONCURRENCY: positiveInt(2),
@@ -61,6 +64,10 @@ export type Config = {
   ffprobePath: string | undefined;
   downloadMaxBytes: number;
   musicTimeoutMs: number;
+  /** Longest wait for the next event of a streamed song (`FunMusicDeps.streamIdleTimeoutMs`). */
+  musicStreamIdleMs: number;
+  /** Longest wait for the next event of an analysis answer (`AskQwenAudioOptions.idleTimeoutMs`). */
+  analysisStreamIdleMs: number;
   progressIntervalMs: number;
   songConcurrency: number;
   jobLeaseMs: number;
@@ -119,6 +126,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       ffprobePath: e.FFPROBE_PATH,
       downloadMaxBytes: e.DOWNLOAD_MAX_BYTES,
       musicTimeoutMs: e.MUSIC_TIMEOUT_SECONDS * 1000,
+      musicStreamIdleMs: e.MUSIC_STREAM_IDLE_SECONDS * 1000,
+      analysisStreamIdleMs: e.ANALYSIS_STREAM_IDLE_SECONDS * 1000,
       progressIntervalMs: Math.round(e.PROGRESS_INTERVAL_SECONDS * 1000),
       songConcurrency: e.SONG_CONCURRENCY,
       jobLeaseMs: Math.round(e.JOB_LEASE_SECONDS * 1000),

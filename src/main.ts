@@ -120,7 +120,13 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
       song: createSongJobWork({
         generateSong: (input, options) =>
           generateSong(
-            { client: dashscope, model: config.funMusicModel, downloadAudio: (url, downloadOptions) => download(url, downloadOptions), maxAudioBytes: config.downloadMaxBytes },
+            {
+              client: dashscope,
+              model: config.funMusicModel,
+              downloadAudio: (url, downloadOptions) => download(url, downloadOptions),
+              maxAudioBytes: config.downloadMaxBytes,
+              streamIdleTimeoutMs: config.musicStreamIdleMs,
+            },
             input,
             options,
           ),
@@ -155,7 +161,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
             question,
             language,
             {
-              ask: (options) => askQwenAudio(dashscope, options),
+              ask: (options) => askQwenAudio(dashscope, { ...options, idleTimeoutMs: config.analysisStreamIdleMs }),
               fitToBudget: (messages, piece) =>
                 trimConversationToBudget(messages, { lastUsage: piece.lastUsage, audioSeconds: piece.endSeconds - piece.startSeconds }),
               model: config.qwenAudioModel,

@@ -35,6 +35,11 @@ export type AskQwenAudioOptions = {
   maxTokens?: number;
   signal?: AbortSignal;
   timeoutMs: number;
+  /**
+   * Longest wait for the next event of the answer's stream (`ANALYSIS_STREAM_IDLE_SECONDS`);
+   * the client's default (30 s) if absent. Past it the call fails as `OutcomeUnknown`.
+   */
+  idleTimeoutMs?: number | undefined;
   /** Logger for the call's lines (the interaction's child logger). */
   log?: Logger;
 };

@@ -62,11 +62,12 @@ export function buildQwenAudioRequestBody(options: Pick<AskQwenAudioOptions, "mo
  *   `createTextAccumulator`). `onText` must not throw: an exception ends a call being billed.
  * - Sends `X-DashScope-OssResourceResolve: enable` exactly when an audio item is an `oss://` URL
  *   (as the SDK does; the service would not resolve it otherwise).
- * - Retried by the client only before the first event: after it the answer is being generated
- *   and billed.
+ * - Sent again by the client only when it never left or DashScope refused it (429/5xx) before
+ *   the first event. Once sent, a stream that breaks off or stays silent for `idleTimeoutMs`
+ *   fails as `OutcomeUnknown` (`DashScopeOutcomeUnknownError`): it may have been billed.
  * - Fails with `DashScopeError`: the service's own errors (JSON or `event:error` frames), a frame
  *   that does not match the documented shape, or a stream that ends without a finish reason
- *   (`MalformedResponse`; a broken socket is a `NetworkError`). A `"length"` finish is a success
+ *   (`MalformedResponse`; a broken socket after sending is `OutcomeUnknown`). A `"length"` finish is a success
  *   with `finishReason: "length"`: the text is cut, not wrong.
  */
 export async function askQwenAudio(client: DashScopeClient, options: AskQwenAudioOptions): Promise<QwenAudioAnswer> {
@@ -79,7 +80,8 @@ export async function askQwenAudio(client: DashScopeClient, options: AskQwenAudi
   let usage: QwenAudioUsage | undefined;
   let finishReason: string | undefined;
 
-  for await (const event of client.postSse(QWEN_AUDIO_PATH, body, { timeoutMs: options.timeoutMs, signal: options.signal, headers, log: options.log })) {
+  const call = { api: "qwen-audio", timeoutMs: options.timeoutMs, idleTimeoutMs: options.idleTimeoutMs, signal: options.signal, headers, log: options.log };
+  for await (const event of client.postSse(QWEN_AUDIO_PATH, body, call)) {
     requestId ??= event.requestId;
     const frame = parseFrame(event.data, event.httpStatus, requestId);
     requestId = frame.request_id ?? requestId;

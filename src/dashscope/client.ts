@@ -2,9 +2,10 @@ import { performance } from "node:perf_hooks";
 import { Agent, request, type Dispatcher, type FormData } from "undici";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
+import { createIdleGuard, errorFromTransportFailure, startAttempt, type Attempt } from "./call-attempt.js";
 import { abortableSleep, startBudget, type CallBudget } from "./call-budget.js";
-import { DashScopeError } from "./errors.js";
-import { errorFromHttpResponse, errorFromSseFrame, type CallContext } from "./response-errors.js";
+import { DashScopeError, OUTCOME_UNKNOWN } from "./errors.js";
+import { errorFromHttpResponse, errorFromOkBody, errorFromSseFrame, type CallContext } from "./response-errors.js";
 import { decideRetry, defaultRetryOptions, parseRetryAfterMs, type RetryDecision, type RetryOptions } from "./retry-policy.js";
 import { createSseParser, SseFrameTooLargeError, type SseFrame } from "./sse.js";
 
@@ -12,7 +13,31 @@ import { createSseParser, SseFrameTooLargeError, type SseFrame } from "./sse.js"
  * The DashScope HTTP transport: base URL, Bearer auth, time limits, retries, and one error type.
  * It knows the protocol (JSON and SSE answers, `{code, message, request_id}` errors) and
  * nothing of any one model, so Fun-Music (`music.ts`) and Qwen-Audio share it.
+ *
+ * Billing rule: `postJson` and `postSse` are paid calls. They are sent again only when the request
+ * never reached a connected socket, or when DashScope answered 429/5xx with its own error body.
+ * Once sent, a call that gets no whole answer fails with `DashScopeOutcomeUnknownError` and is
+ * never re-sent (see `call-attempt.ts`). `getJson` and `postForm` serve temporary storage, which
+ * bills nothing, so they keep retrying network failures.
  */
+
+/** What `onCallFinished` hears once per HTTP try. */
+export type CallFinished = {
+  /** The caller's label (`CallOptions.api`), e.g. "music", "qwen-audio", "upload-policy", "oss-upload". */
+  api: string;
+  /**
+   * The HTTP status when an answer arrived and was read (a 200 whose body named an error is 200);
+   * otherwise how the try ended: `network-error` (no answer, nothing billed or a free call),
+   * `timeout`, `outcome-unknown` (a paid call lost after sending), or `aborted` (the caller's
+   * signal).
+   */
+  status: number | "network-error" | "timeout" | "outcome-unknown" | "aborted";
+  durationMs: number;
+  requestId?: string;
+};
+
+/** Longest silence between two events of a stream when the call does not say (`CallOptions.idleTimeoutMs`). */
+export const DEFAULT_STREAM_IDLE_MS = 30_000;
 
 export type DashScopeClientOptions = {
   /** E.g. `https://dashscope.aliyuncs.com/api/v1` (the SDK's `DASHSCOPE_HTTP_BASE_URL` default). */
@@ -30,6 +55,11 @@ export type DashScopeClientOptions = {
   sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
   /** Source of jitter in [0, 1); `Math.random` if absent. */
   random?: (() => number) | undefined;
+  /**
+   * Hears every HTTP try once it ends, e.g. for metrics. Called synchronously; an exception it
+   * throws is logged and otherwise ignored.
+   */
+  onCallFinished?: ((call: CallFinished) => void) | undefined;
 };
 
 export type CallOptions = {
@@ -39,10 +69,14 @@ export type CallOptions = {
    */
   timeoutMs: number;
   /**
-   * Longest silence while the body streams (undici's `bodyTimeout`); the rest of the budget
-   * if absent. Exceeding it is a `RequestTimeout`.
+   * SSE calls: the longest time without an event (from sending the request to the first event,
+   * and between events), `DEFAULT_STREAM_IDLE_MS` if absent; exceeding it gives the stream up as
+   * `OutcomeUnknown` (reason `stream-idle`). Other calls: the longest silence while the body
+   * streams (undici's `bodyTimeout`), the rest of the budget if absent.
    */
   idleTimeoutMs?: number | undefined;
+  /** Names the API in `onCallFinished` (e.g. "music"); the endpoint path if absent. */
+  api?: string | undefined;
   /** Aborting rejects the call with the signal's reason, as `fetch` does; it is not retried. */
   signal?: AbortSignal | undefined;
   /**
@@ -109,27 +143,32 @@ export type DashScopeFormResponse = {
 };
 
 export type DashScopeClient = {
-  /** POSTs JSON and reads one JSON answer. */
+  /**
+   * POSTs JSON and reads one JSON answer. A paid call: sent again only when it never reached a
+   * socket or DashScope answered 429/5xx with its error body; a 200 whose body is
+   * `{code, message}` is that error.
+   */
   postJson<T = unknown>(path: string, body: unknown, options: JsonCallOptions<T>): Promise<DashScopeJsonResponse<T>>;
   /**
    * POSTs JSON with `X-DashScope-SSE: enable` and yields the answer's events as they arrive.
    * The request starts when iteration starts; stopping iteration closes the connection.
    *
-   * Retried (429, 5xx, network) only while no event has been yielded: after that the model is
-   * already generating, and a second request would generate, and bill, a second result.
+   * A paid call: retried only before its first event, and then only when it was never sent or
+   * DashScope answered 429/5xx with its error body. A stream silent for `idleTimeoutMs` is given up.
    */
   postSse(path: string, body: unknown, options: CallOptions): AsyncIterable<DashScopeSseEvent>;
   /**
-   * GETs a path under the base URL with Bearer auth and reads one JSON answer; retried like
-   * `postJson`. (Temporary storage's `GET /uploads?action=getPolicy&model=…` needs it.)
+   * GETs a path under the base URL with Bearer auth and reads one JSON answer. A free call
+   * (temporary storage's `GET /uploads?action=getPolicy&model=…`): network failures are retried
+   * even after sending, since a second request bills nothing.
    */
   getJson<T = unknown>(path: string, options: GetJsonCallOptions<T>): Promise<DashScopeJsonResponse<T>>;
   /**
    * POSTs a multipart form to an absolute URL outside DashScope (the OSS `upload_host` of
    * temporary storage). It sends NO Authorization header: the form carries its own signed
    * policy, and the API key must never reach a third host. `form` is called once per try, so a
-   * retry sends a fresh body. Retried (429, 5xx, network) like `postJson`; the answer body is
-   * read and dropped.
+   * retry sends a fresh body. A free call: retried on 429, 5xx and network failures, even after
+   * sending, since an upload bills nothing. The answer body is read and dropped.
    */
   postForm(url: string, form: () => FormData, options: FormCallOptions): Promise<DashScopeFormResponse>;
 };
@@ -140,26 +179,6 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 const REDACTED = "[redacted]";
-
-/** Socket-level failures: the request may be re-sent. Timeouts are told apart by code first. */
-const networkErrorCodes = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_DESTROYED",
-  // Nothing was sent before the connection was made, so this one is safe to retry.
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
-]);
-const timeoutErrorCodes = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
@@ -222,16 +241,17 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     return headers;
   }
 
-  async function send(url: URL, body: string, call: CallOptions, budget: CallBudget, sse: boolean) {
+  async function send(url: URL, body: string, call: CallOptions, budget: CallBudget, attempt: Attempt, sse: { signal: AbortSignal } | undefined) {
     const remaining = Math.max(1, Math.ceil(budget.remainingMs()));
     return request(url, {
       method: "POST",
-      headers: requestHeaders(call.headers, sse),
+      headers: requestHeaders(call.headers, sse !== undefined),
       body,
-      signal: budget.signal,
+      signal: sse?.signal ?? budget.signal,
       headersTimeout: remaining,
-      bodyTimeout: call.idleTimeoutMs ?? remaining,
-      dispatcher,
+      // A stream's silence is the idle guard's business (it counts events, not bytes).
+      bodyTimeout: sse ? remaining : (call.idleTimeoutMs ?? remaining),
+      dispatcher: attempt.dispatcher,
     });
   }
 
@@ -254,53 +274,60 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
    * Maps whatever a try threw to a `DashScopeError`, except the caller's own abort, which is
    * re-thrown as the signal's reason (the caller asked for it; it is not a DashScope failure).
    */
-  function toDashScopeError(
-    caught: unknown,
-    call: CallOptions,
-    budget: CallBudget,
-    context: CallContext,
-    known: { status: number | undefined; requestId: string | undefined },
-  ): DashScopeError {
+  function toDashScopeError(caught: unknown, call: CallOptions, budget: CallBudget, context: CallContext, attempt: Attempt, paid: boolean): DashScopeError {
     if (call.signal?.aborted) throw call.signal.reason;
     if (caught instanceof DashScopeError) return caught;
-    const base = { endpoint: context.endpoint, method: context.method, status: known.status, requestId: known.requestId };
-    const code = (caught as { code?: unknown } | null)?.code;
-    if (budget.timedOut || (typeof code === "string" && timeoutErrorCodes.has(code))) {
-      return new DashScopeError({
-        ...base,
-        code: "RequestTimeout",
-        message: budget.timedOut
-          ? `no complete answer within ${call.timeoutMs} ms`
-          : `no data for too long (${typeof code === "string" ? code : "timeout"})`,
-        cause: caught,
-      });
-    }
     if (caught instanceof SseFrameTooLargeError || caught instanceof BodyTooLargeError) {
-      return new DashScopeError({ ...base, code: "MalformedResponse", message: caught.message, cause: caught });
-    }
-    if (typeof code === "string" && (networkErrorCodes.has(code) || code.startsWith("UND_ERR_SOCKET"))) {
-      const detail = caught instanceof Error ? caught.message : String(caught);
       return new DashScopeError({
-        ...base,
-        code: "NetworkError",
-        message: scrub(`connection failed (${code}): ${detail}`),
+        code: "MalformedResponse",
+        message: caught.message,
+        endpoint: context.endpoint,
+        method: context.method,
+        status: attempt.status,
+        requestId: attempt.requestId,
         cause: caught,
       });
     }
+    const error = errorFromTransportFailure(caught, { attempt, paid, budgetTimedOut: budget.timedOut, timeoutMs: call.timeoutMs, context });
     // A bug of ours (bad URL, bad argument): not something a retry or a user message can fix.
-    throw caught;
+    if (!error) throw caught;
+    return error;
   }
 
-  /** Whether, and after how long, a failed try is tried again (429, 5xx, network; Retry-After honoured). */
-  function retryDecisionFor(error: DashScopeError, attempt: number, budget: CallBudget): RetryDecision {
+  /** Whether, and after how long, a failed try is tried again (see `decideRetry`; Retry-After honoured). */
+  function retryDecisionFor(error: DashScopeError, attemptNumber: number, budget: CallBudget, paid: boolean): RetryDecision {
     return decideRetry({
       error,
-      retryNumber: attempt,
+      retryNumber: attemptNumber,
       retryAfterMs: error.retryAfterSeconds === undefined ? undefined : error.retryAfterSeconds * 1000,
       remainingMs: budget.remainingMs(),
       options: retry,
       random: random(),
+      paid,
     });
+  }
+
+  /** Tells `onCallFinished` how a try ended; its own failure must not become the call's. */
+  function reportTry(call: CallOptions, context: CallContext, attempt: Attempt, outcome: { error?: unknown }): void {
+    if (!options.onCallFinished) return;
+    let status: CallFinished["status"];
+    const { error } = outcome;
+    if (error === undefined) status = attempt.status ?? "network-error";
+    else if (call.signal?.aborted) status = "aborted";
+    else if (!(error instanceof DashScopeError)) status = attempt.status ?? "network-error";
+    else if (error.code === OUTCOME_UNKNOWN) status = "outcome-unknown";
+    else if (error.code === "RequestTimeout") status = "timeout";
+    else if (error.code === "NetworkError") status = "network-error";
+    else status = error.status ?? attempt.status ?? "network-error";
+    const finished: CallFinished = { api: call.api ?? context.endpoint, status, durationMs: elapsed(attempt.started) };
+    // An error body's request id is the documented one; the header only stands in.
+    const requestId = (error instanceof DashScopeError ? error.requestId : undefined) ?? attempt.requestId;
+    if (requestId !== undefined) finished.requestId = requestId;
+    try {
+      options.onCallFinished(finished);
+    } catch (observerError) {
+      (call.log ?? logger).warn({ err: observerError }, "onCallFinished threw");
+    }
   }
 
   /** Errors and logs name the path as the caller gave it; host and base path are config. */
@@ -308,23 +335,25 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     return { endpoint: `/${path.replace(/^\/+/, "")}`, method: "POST", scrub };
   }
 
-  /** Reads a JSON answer: status, body, request id (header, then body), schema. */
+  /** Reads a JSON answer: status, body, request id (header, then body), a 200 that names an error, schema. */
   async function readJsonAnswer<T>(
     response: Dispatcher.ResponseData,
     context: CallContext,
-    known: { status: number | undefined; requestId: string | undefined },
+    attempt: Attempt,
     schema: JsonCallOptions<T>["schema"],
   ): Promise<DashScopeJsonResponse<T>> {
     try {
-      known.status = response.statusCode;
-      known.requestId = headerValue(response.headers, "x-request-id");
+      attempt.status = response.statusCode;
+      attempt.requestId = headerValue(response.headers, "x-request-id");
       if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
       const text = await readBody(response.body, MAX_JSON_BYTES, false);
-      const json = parseJsonAnswer(text, context, known);
+      const json = parseJsonAnswer(text, context, attempt);
       const bodyRequestId = (json as { request_id?: unknown } | null)?.request_id;
-      if (typeof bodyRequestId === "string") known.requestId = bodyRequestId;
-      const data = validate(json, schema, context, known);
-      return { data, status: response.statusCode, requestId: known.requestId };
+      if (typeof bodyRequestId === "string") attempt.requestId = bodyRequestId;
+      const okBodyError = errorFromOkBody(json, { status: response.statusCode, headerRequestId: attempt.requestId }, context);
+      if (okBodyError) throw okBodyError;
+      const data = validate(json, schema, context, attempt);
+      return { data, status: response.statusCode, requestId: attempt.requestId };
     } finally {
       if (!response.body.destroyed) response.body.destroy();
     }
@@ -334,7 +363,9 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     const url = urlFor(path);
     const context = contextFor(path);
     const payload = JSON.stringify(body);
-    return callWithRetries(call, context, async (budget, known) => readJsonAnswer(await send(url, payload, call, budget, false), context, known, call.schema));
+    return callWithRetries(call, context, true, async (budget, attempt) =>
+      readJsonAnswer(await send(url, payload, call, budget, attempt, undefined), context, attempt, call.schema),
+    );
   }
 
   function postSse(path: string, body: unknown, call: CallOptions): AsyncIterable<DashScopeSseEvent> {
@@ -346,71 +377,76 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     const context = contextFor(path);
     const payload = JSON.stringify(body);
     const budget = startBudget(call.timeoutMs, call.signal);
+    const idleMs = call.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS;
     try {
-      for (let attempt = 1; ; attempt++) {
-        const started = performance.now();
-        const known: { status: number | undefined; requestId: string | undefined } = { status: undefined, requestId: undefined };
+      for (let attemptNumber = 1; ; attemptNumber++) {
+        const attempt = startAttempt(dispatcher);
+        const idle = createIdleGuard(idleMs);
         let events = 0;
         let logged = false;
         let bodyRequestIdSeen = false;
         let response: Dispatcher.ResponseData | undefined;
         const checked = (frame: SseFrame): DashScopeSseEvent => {
-          const error = errorFromSseFrame(frame, known.requestId, context);
+          const error = errorFromSseFrame(frame, attempt.requestId, context);
           if (error) throw error;
           // The body's `request_id` is the documented one; the header only stands in until then.
           if (!bodyRequestIdSeen) {
             const fromBody = requestIdPattern.exec(frame.data)?.[1];
             if (fromBody !== undefined) {
-              known.requestId = fromBody;
+              attempt.requestId = fromBody;
               bodyRequestIdSeen = true;
             }
           }
           events++;
-          return { ...frame, requestId: known.requestId };
+          return { ...frame, requestId: attempt.requestId };
         };
         try {
-          response = await send(url, payload, call, budget, true);
-          known.status = response.statusCode;
-          known.requestId = headerValue(response.headers, "x-request-id");
+          response = await idle.race(send(url, payload, call, budget, attempt, { signal: AbortSignal.any([budget.signal, idle.signal]) }));
+          attempt.status = response.statusCode;
+          attempt.requestId = headerValue(response.headers, "x-request-id");
           if (response.statusCode < 200 || response.statusCode >= 300) throw await errorFromResponse(response, context);
           const contentType = headerValue(response.headers, "content-type") ?? "";
           if (contentType.includes("text/event-stream")) {
             const parser = createSseParser();
-            for await (const chunk of response.body as AsyncIterable<Buffer>) {
-              for (const frame of parser.push(chunk)) yield checked(frame);
+            const chunks = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+            for (;;) {
+              const next = await idle.race(chunks.next());
+              if (next.done) break;
+              for (const frame of parser.push(next.value)) {
+                yield checked(frame);
+                idle.touch();
+              }
             }
             for (const frame of parser.end()) yield checked(frame);
           } else {
             // A JSON answer to an SSE call (a proxy that drops the header, or an error): the
             // Python SDK accepts it as a single result, and so do we.
-            const text = await readBody(response.body, MAX_JSON_BYTES, false);
-            parseJsonAnswer(text, context, known);
+            const text = await idle.race(readBody(response.body, MAX_JSON_BYTES, false));
+            parseJsonAnswer(text, context, attempt);
             yield checked({ id: undefined, event: "result", httpStatus: response.statusCode, data: text });
           }
           logged = true;
           (call.log ?? logger).info(
             {
               endpoint: context.endpoint,
-              status: known.status,
-              requestId: known.requestId,
-              attempt,
-              durationMs: elapsed(started),
+              status: attempt.status,
+              requestId: attempt.requestId,
+              attempt: attemptNumber,
+              durationMs: elapsed(attempt.started),
               stream: true,
               events,
             },
             "dashscope call",
           );
+          reportTry(call, context, attempt, {});
           return;
         } catch (caught) {
-          const error = toDashScopeError(caught, call, budget, context, known);
+          logged = true;
+          const error = failureOfTry(caught, call, budget, context, attempt, true);
           // Once an event is out, the service is generating: retrying would start (and bill) a
           // second song, so the error goes to the caller instead.
-          const decision =
-            events === 0
-              ? retryDecisionFor(error, attempt, budget)
-              : ({ retry: false } as const);
-          logged = true;
-          logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, true, events);
+          const decision = events === 0 ? retryDecisionFor(error, attemptNumber, budget, true) : ({ retry: false } as const);
+          logFailure(call.log ?? logger, error, attemptNumber, attempt.started, decision.retry ? decision.delayMs : undefined, true, events);
           if (!decision.retry) throw error;
           await sleep(decision.delayMs, budget.signal).catch(() => {
             if (call.signal?.aborted) throw call.signal.reason;
@@ -423,16 +459,17 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
             (call.log ?? logger).info(
               {
                 endpoint: context.endpoint,
-                status: known.status,
-                requestId: known.requestId,
-                attempt,
-                durationMs: elapsed(started),
+                status: attempt.status,
+                requestId: attempt.requestId,
+                attempt: attemptNumber,
+                durationMs: elapsed(attempt.started),
                 stream: true,
                 events,
                 closedByCaller: true,
               },
               "dashscope call",
             );
+            reportTry(call, context, attempt, {});
           }
           if (response && !response.body.destroyed) response.body.destroy();
         }
@@ -440,37 +477,56 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     } finally {
       budget.dispose();
     }
+  }
 
+  /** `toDashScopeError`, with the try reported to `onCallFinished` whichever way it goes. */
+  function failureOfTry(caught: unknown, call: CallOptions, budget: CallBudget, context: CallContext, attempt: Attempt, paid: boolean): DashScopeError {
+    let error: DashScopeError;
+    try {
+      error = toDashScopeError(caught, call, budget, context, attempt, paid);
+    } catch (rethrown) {
+      reportTry(call, context, attempt, { error: rethrown });
+      throw rethrown;
+    }
+    reportTry(call, context, attempt, { error });
+    return error;
   }
 
   /**
    * One call with retries (`postJson`, `getJson`, `postForm`): one budget for all tries, one log line
    * per try, the caller's abort re-thrown as is, and `decideRetry` to choose whether and when to try
-   * again. A timed-out generation is never retried: the service may still be composing (and
-   * billing) the song we gave up on, so a second request would pay for two; and the budget that ran
-   * out was the whole call's, so a retry would have no time anyway.
+   * again. A paid call lost after sending is never retried (`OutcomeUnknown`); a timed-out call
+   * neither: the budget that ran out was the whole call's, so a retry would have no time anyway.
    */
   async function callWithRetries<T>(
     call: CallOptions,
     context: CallContext,
-    tryOnce: (budget: CallBudget, known: { status: number | undefined; requestId: string | undefined }) => Promise<T>,
+    paid: boolean,
+    tryOnce: (budget: CallBudget, attempt: Attempt) => Promise<T>,
   ): Promise<T> {
     const budget = startBudget(call.timeoutMs, call.signal);
     try {
-      for (let attempt = 1; ; attempt++) {
-        const started = performance.now();
-        const known: { status: number | undefined; requestId: string | undefined } = { status: undefined, requestId: undefined };
+      for (let attemptNumber = 1; ; attemptNumber++) {
+        const attempt = startAttempt(dispatcher);
         try {
-          const result = await tryOnce(budget, known);
+          const result = await tryOnce(budget, attempt);
           (call.log ?? logger).info(
-            { endpoint: context.endpoint, method: context.method, status: known.status, requestId: known.requestId, attempt, durationMs: elapsed(started) },
+            {
+              endpoint: context.endpoint,
+              method: context.method,
+              status: attempt.status,
+              requestId: attempt.requestId,
+              attempt: attemptNumber,
+              durationMs: elapsed(attempt.started),
+            },
             "dashscope call",
           );
+          reportTry(call, context, attempt, {});
           return result;
         } catch (caught) {
-          const error = toDashScopeError(caught, call, budget, context, known);
-          const decision = retryDecisionFor(error, attempt, budget);
-          logFailure(call.log ?? logger, error, attempt, started, decision.retry ? decision.delayMs : undefined, false);
+          const error = failureOfTry(caught, call, budget, context, attempt, paid);
+          const decision = retryDecisionFor(error, attemptNumber, budget, paid);
+          logFailure(call.log ?? logger, error, attemptNumber, attempt.started, decision.retry ? decision.delayMs : undefined, false);
           if (!decision.retry) throw error;
           await sleep(decision.delayMs, budget.signal).catch(() => {
             if (call.signal?.aborted) throw call.signal.reason;
@@ -487,7 +543,8 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     const url = urlFor(path);
     for (const [name, value] of Object.entries(call.query ?? {})) url.searchParams.set(name, value);
     const context: CallContext = { ...contextFor(path), method: "GET" };
-    return callWithRetries(call, context, async (budget, known) => {
+    // Free: a policy bills nothing, so a network failure after sending is still retried.
+    return callWithRetries(call, context, false, async (budget, attempt) => {
       const remaining = Math.max(1, Math.ceil(budget.remainingMs()));
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(call.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -499,9 +556,9 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         signal: budget.signal,
         headersTimeout: remaining,
         bodyTimeout: call.idleTimeoutMs ?? remaining,
-        dispatcher,
+        dispatcher: attempt.dispatcher,
       });
-      return readJsonAnswer(response, context, known, call.schema);
+      return readJsonAnswer(response, context, attempt, call.schema);
     });
   }
 
@@ -510,7 +567,8 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
     if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError(`postForm needs an http(s) URL, not ${url.protocol}`);
     const context: CallContext = { endpoint: call.endpoint ?? `${url.host}${url.pathname}`, method: "POST", scrub };
     const requestIdHeader = (call.requestIdHeader ?? "x-request-id").toLowerCase();
-    return callWithRetries(call, context, async (budget, known) => {
+    // Free: an upload bills nothing, so a network failure after sending is still retried.
+    return callWithRetries(call, context, false, async (budget, attempt) => {
       const remaining = Math.max(1, Math.ceil(budget.remainingMs()));
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(call.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -524,11 +582,11 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         signal: budget.signal,
         headersTimeout: remaining,
         bodyTimeout: call.idleTimeoutMs ?? remaining,
-        dispatcher,
+        dispatcher: attempt.dispatcher,
       });
       try {
-        known.status = response.statusCode;
-        known.requestId = headerValue(response.headers, requestIdHeader);
+        attempt.status = response.statusCode;
+        attempt.requestId = headerValue(response.headers, requestIdHeader);
         if (response.statusCode < 200 || response.statusCode >= 300) {
           const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"], Date.now());
           const bodyText = await readBody(response.body, MAX_ERROR_BODY_BYTES, true).catch(() => "");
@@ -536,7 +594,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
             status: response.statusCode,
             headers: response.headers,
             bodyText,
-            headerRequestId: known.requestId,
+            headerRequestId: attempt.requestId,
             retryAfterSeconds: retryAfterMs === undefined ? undefined : Math.ceil(retryAfterMs / 1000),
           };
           throw call.errorFromResponse
@@ -546,7 +604,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
                   status: failure.status,
                   contentType: headerValue(response.headers, "content-type") ?? "",
                   bodyText,
-                  headerRequestId: known.requestId,
+                  headerRequestId: attempt.requestId,
                   retryAfterSeconds: failure.retryAfterSeconds,
                 },
                 context,
@@ -554,7 +612,7 @@ export function createDashScopeClient(options: DashScopeClientOptions): DashScop
         }
         // success_action_status 200 answers with an empty body; anything else is not needed.
         await readBody(response.body, MAX_ERROR_BODY_BYTES, true).catch(() => "");
-        return { status: response.statusCode, requestId: known.requestId };
+        return { status: response.statusCode, requestId: attempt.requestId };
       } finally {
         if (!response.body.destroyed) response.body.destroy();
       }

@@ -5,8 +5,11 @@ export const billingStateCodes: ReadonlySet<string> = new Set(["CommodityNotPurc
  * A failed DashScope call. `code` is DashScope's own error code (`InvalidApiKey`, `Throttling.RateQuota`, …)
  * or one of ours for failures that never reached a DashScope answer:
  * - `RequestTimeout`: no complete answer within the call's time limit;
- * - `NetworkError`: the connection failed or was reset;
- * - `MalformedResponse`: an answer that does not match the documented shape.
+ * - `NetworkError`: the connection failed before the request was sent (for the free temporary-storage
+ *   calls, also a reset after it);
+ * - `MalformedResponse`: an answer that does not match the documented shape;
+ * - `OutcomeUnknown`: a paid request was sent and no answer came back whole (see
+ *   `DashScopeOutcomeUnknownError`).
  */
 export class DashScopeError extends Error {
   override readonly name = "DashScopeError";
@@ -42,8 +45,48 @@ export class DashScopeError extends Error {
   /** 429, 5xx and failures below HTTP may succeed on a later try; other 4xx, and billing states sent as 429, will not. */
   get retryable(): boolean {
     if (this.code === "NetworkError") return true;
+    if (this.code === OUTCOME_UNKNOWN) return false;
     if (billingStateCodes.has(this.code)) return false;
     if (this.status === undefined) return false;
     return this.status === 429 || this.status >= 500;
+  }
+}
+
+/** The `code` of `DashScopeOutcomeUnknownError`. */
+export const OUTCOME_UNKNOWN = "OutcomeUnknown";
+
+/**
+ * How a paid call was lost after it was sent:
+ * - `no-answer`: the connection broke before any response headers;
+ * - `cut-off`: a 200 began and its body or stream broke off before the end;
+ * - `stream-idle`: a stream sent no event for the idle limit, so we gave up on it;
+ * - `timed-out`: the call's whole time budget ran out while DashScope was still answering (or silent).
+ */
+export type OutcomeUnknownReason = "no-answer" | "cut-off" | "stream-idle" | "timed-out";
+
+/**
+ * A paid request (Fun-Music, Qwen-Audio) reached the wire and no error status came back, but no
+ * whole answer either. DashScope may have done the work and billed it, so the call is never sent
+ * again: a second request could bill a second song. The caller decides what to tell the user
+ * (the outcome is unknown and may have been charged) and how to record it.
+ */
+export class DashScopeOutcomeUnknownError extends DashScopeError {
+  readonly reason: OutcomeUnknownReason;
+  /** For `stream-idle`: the silence we gave up after, in ms. */
+  readonly idleMs: number | undefined;
+
+  constructor(details: {
+    reason: OutcomeUnknownReason;
+    message: string;
+    status?: number | undefined;
+    requestId?: string | undefined;
+    endpoint: string;
+    method?: string;
+    idleMs?: number | undefined;
+    cause?: unknown;
+  }) {
+    super({ ...details, code: OUTCOME_UNKNOWN });
+    this.reason = details.reason;
+    this.idleMs = details.idleMs;
   }
 }

@@ -43,3 +43,40 @@ export const funMusicAnswerSchema = z.object({
 
 /** A validated Fun-Music answer. */
 export type FunMusicAnswer = z.infer<typeof funMusicAnswerSchema>;
+
+/**
+ * The same answer read leniently, for a song that is already paid for: every field the bot can do
+ * without falls back to "absent" when it has an unexpected shape (e.g. `expires_at` as a date
+ * string), so a usable URL or audio and `usage.duration` are not thrown away over it. Only
+ * `finish_reason` stays strict: it says whether the song is finished. `music.ts` uses it only
+ * after the strict schema failed, and only keeps what it reads when audio and duration are there.
+ */
+export const funMusicLenientAnswerSchema = z.object({
+  request_id: z.string().optional().catch(undefined),
+  output: z.object({
+    audio: z
+      .object({
+        data: z.string().nullish().catch(undefined),
+        url: httpUrl.nullish().catch(undefined),
+        id: z.string().nullish().catch(undefined),
+        expires_at: numberish.nullish().catch(undefined),
+      })
+      .catch({}),
+    extra_info: z
+      .object({
+        channels: numberish.nullish().catch(undefined),
+        sample_rate: numberish.nullish().catch(undefined),
+        lyrics: z.string().nullish().catch(undefined),
+      })
+      .nullish()
+      .catch(undefined),
+    finish_reason: finishReason,
+  }),
+  usage: z.object({ duration: numberish.nullish().catch(undefined) }).nullish().catch(undefined),
+});
+
+/** A billed answer with something to deliver: audio (URL or inline data) and seconds to charge. */
+export function isDeliverable(answer: FunMusicAnswer): boolean {
+  const audio = answer.output.audio;
+  return Boolean(audio.url || audio.data) && answer.usage?.duration !== undefined && answer.usage.duration !== null;
+}

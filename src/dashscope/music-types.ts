@@ -34,7 +34,11 @@ export type SongInputCheck =
       uses: "lyrics" | "prompt";
       promptIgnored: boolean;
     }
-  | { ok: false; problem: LimitProblem | { field: "input"; reason: "missing" } };
+  | {
+      ok: false;
+      /** `invisible`: the field was given but holds nothing once normalized (zero-width, control characters…). */
+      problem: LimitProblem | { field: "input"; reason: "missing" } | { field: "lyrics" | "prompt"; reason: "invisible" };
+    };
 
 export type SongProgress = {
   /** Bytes of audio received so far (streaming only; 0 otherwise). */

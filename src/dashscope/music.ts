@@ -1,11 +1,12 @@
 import { readAudioByteRate, secondsFromByteRate, MAX_HEADER_BYTES, type AudioByteRate } from "./audio-seconds.js";
 import { createBase64ChunkDecoder } from "./base64-chunks.js";
+import type { z } from "zod";
 import type { Logger } from "../log.js";
-import type { DashScopeClient } from "./client.js";
 import { DashScopeError } from "./errors.js";
-import { funMusicAnswerSchema, type FunMusicAnswer } from "./music-response.js";
+import { DEFAULT_STREAM_IDLE_MS, malformedResponse, type DashScopeClient } from "./client.js";
+import { funMusicAnswerSchema, funMusicLenientAnswerSchema, isDeliverable, type FunMusicAnswer } from "./music-response.js";
 import type { AudioFormat, GeneratedSong, GenerationMode, SongInput, SongInputCheck, SongProgress } from "./music-types.js";
-import { checkSongInput } from "./song-input.js";
+import { checkSongInput, normalizeSongText } from "./song-input.js";
 
 /**
  * Fun-Music: turns a checked `SongInput` into a song, streaming when the input allows it.
@@ -20,6 +21,7 @@ export {
   countHanCharacters,
   detectLanguage,
   measureText,
+  normalizeSongText,
   SONG_LIMITS,
   type TextMeasure,
 } from "./song-input.js";
@@ -39,6 +41,11 @@ export type FunMusicDeps = {
   downloadAudio(url: string, options?: { signal?: AbortSignal | undefined }): Promise<Buffer>;
   /** Most bytes of streamed audio kept in memory; past it the song is delivered by its URL. */
   maxAudioBytes?: number | undefined;
+  /**
+   * Longest wait for the next event of a streamed song (`MUSIC_STREAM_IDLE_SECONDS`),
+   * `DEFAULT_STREAM_IDLE_MS` (30 s) if absent. Past it the song fails as `OutcomeUnknown`.
+   */
+  streamIdleTimeoutMs?: number | undefined;
 };
 
 /** Why `GeneratedSong.audio` is empty when a stream outgrew `maxAudioBytes`. */
@@ -93,10 +100,10 @@ export type FunMusicRequestBody = {
 /**
  * The body for a checked input. Only the field that takes effect is sent: the API would ignore a
  * prompt next to lyrics anyway, and not sending it keeps the user's text out of a request that
- * doesn't need it.
+ * doesn't need it. The text is sent normalized (`normalizeSongText`), exactly as it was counted.
  */
 export function buildSongRequestBody(model: string, input: SongInput, uses: "lyrics" | "prompt"): FunMusicRequestBody {
-  const text = (uses === "lyrics" ? input.lyrics : input.prompt)?.trim() ?? "";
+  const text = normalizeSongText((uses === "lyrics" ? input.lyrics : input.prompt) ?? "").trim();
   return {
     model,
     input: {
@@ -111,8 +118,12 @@ export function buildSongRequestBody(model: string, input: SongInput, uses: "lyr
 /**
  * Generates a song. Checks the input first (throwing `SongInputRejectedError`), then calls
  * Fun-Music in the mode `checkSongInput` picked. Fails with `DashScopeError`; a stream that ends
- * before its `finish_reason: "stop"` event is a `MalformedResponse` (a broken socket is a
- * `NetworkError`), never a silently truncated file.
+ * before its `finish_reason: "stop"` event is a `MalformedResponse`, never a silently truncated
+ * file. A call lost after it was sent (reset, cut-off body, silent stream, timeout) fails with
+ * `DashScopeOutcomeUnknownError` and is never sent twice: it may have been billed.
+ *
+ * A paid answer that drifts from the documented shape in fields the bot does not need is still
+ * delivered, as long as it has audio and `usage.duration` (the drift is logged as a warning).
  */
 export async function generateSong(deps: FunMusicDeps, input: SongInput, options: GenerateSongOptions): Promise<GeneratedSong> {
   const check = checkSongInput(input);
@@ -129,15 +140,16 @@ async function generateNonStreaming(
   format: AudioFormat,
   options: GenerateSongOptions,
 ): Promise<GeneratedSong> {
-  const answer = await deps.client.postJson(FUN_MUSIC_PATH, body, {
+  const answer = await deps.client.postJson<unknown>(FUN_MUSIC_PATH, body, {
+    api: "music",
     timeoutMs: options.timeoutMs,
     signal: options.signal,
     log: options.log,
-    schema: funMusicAnswerSchema,
   });
-  const output = answer.data.output;
-  const requestId = answer.data.request_id ?? answer.requestId;
-  await options.onBilled?.(billedSongOf(songFrom(output, answer.data, { audio: Buffer.alloc(0), format, requestId, mode: "non-streaming" })));
+  const data = readPaidAnswer(answer.data, answer.status, answer.requestId, options.log);
+  const output = data.output;
+  const requestId = data.request_id ?? answer.requestId;
+  await options.onBilled?.(billedSongOf(songFrom(output, data, { audio: Buffer.alloc(0), format, requestId, mode: "non-streaming" })));
   // The seed's non-streaming answer has `data: ""` and a URL; should audio ever come inline we
   // take it rather than download it again.
   let audio: Buffer | undefined;
@@ -152,7 +164,7 @@ async function generateNonStreaming(
     if (!url) throw malformed("the answer has neither audio nor a URL", answer.status, requestId);
     ({ audio, audioError } = await downloadPaidAudio(deps, url, options.signal));
   }
-  return songFrom(output, answer.data, { audio, audioError, format, requestId, mode: "non-streaming" });
+  return songFrom(output, data, { audio, audioError, format, requestId, mode: "non-streaming" });
 }
 
 async function generateStreaming(
@@ -175,17 +187,31 @@ async function generateStreaming(
   const maxAudioBytes = deps.maxAudioBytes ?? Number.POSITIVE_INFINITY;
   let overCap = false;
 
-  for await (const event of deps.client.postSse(FUN_MUSIC_PATH, body, { timeoutMs: options.timeoutMs, signal: options.signal, log: options.log })) {
+  let drift: string[] | undefined;
+  const call = {
+    api: "music",
+    timeoutMs: options.timeoutMs,
+    idleTimeoutMs: deps.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_MS,
+    signal: options.signal,
+    log: options.log,
+  };
+  for await (const event of deps.client.postSse(FUN_MUSIC_PATH, body, call)) {
     requestId ??= event.requestId;
     const id = event.id === undefined ? Number.NaN : Number(event.id);
     if (Number.isInteger(id)) {
       if (lastId !== undefined && id !== lastId + 1) chunksMissing = true;
       lastId = id;
     }
-    const answer = parseEvent(event.data);
-    if (!answer) {
+    const parsed = parseEvent(event.data);
+    if (!parsed) {
       chunksMissing = true;
       continue;
+    }
+    const answer = parsed.answer;
+    if (parsed.drift) {
+      // Bytes from an event we could only half read are not trusted; the final URL is.
+      chunksMissing = true;
+      drift ??= parsed.drift;
     }
     requestId = answer.request_id ?? requestId;
     audioId = answer.output.audio.id ?? audioId;
@@ -217,6 +243,12 @@ async function generateStreaming(
   }
 
   if (!final) throw malformed('the stream ended before its finish_reason "stop" event', undefined, requestId);
+  if (drift) {
+    if (final.usage?.duration === undefined || final.usage.duration === null) {
+      throw malformed(`the final event does not match the documented shape (${drift.join("; ")})`, undefined, requestId);
+    }
+    logDrift(options.log, requestId, drift);
+  }
   await options.onBilled?.(billedSongOf(songFrom(final.output, final, { audio: Buffer.alloc(0), format, requestId, mode: "streaming", audioId })));
   if (!decoder.end()) chunksMissing = true;
 
@@ -253,15 +285,44 @@ async function downloadPaidAudio(
   }
 }
 
-function parseEvent(data: string): FunMusicAnswer | undefined {
+/**
+ * One SSE event: read strictly, else leniently (`drift` then names what did not match), else
+ * undefined (not JSON, or not even the lenient shape).
+ */
+function parseEvent(data: string): { answer: FunMusicAnswer; drift?: string[] } | undefined {
   let json: unknown;
   try {
     json = JSON.parse(data);
   } catch {
     return undefined;
   }
-  const parsed = funMusicAnswerSchema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
+  const strict = funMusicAnswerSchema.safeParse(json);
+  if (strict.success) return { answer: strict.data };
+  const lenient = funMusicLenientAnswerSchema.safeParse(json);
+  return lenient.success ? { answer: lenient.data, drift: driftOf(strict.error) } : undefined;
+}
+
+/**
+ * A non-streaming answer. The song is billed by now, so an answer that fails the documented shape
+ * only in fields the bot can do without is kept (and the drift logged), as long as it has audio
+ * (URL or data) and `usage.duration`. Anything less is a `MalformedResponse`.
+ */
+function readPaidAnswer(json: unknown, status: number, requestId: string | undefined, log: Logger | undefined): FunMusicAnswer {
+  const strict = funMusicAnswerSchema.safeParse(json);
+  if (strict.success) return strict.data;
+  const lenient = funMusicLenientAnswerSchema.safeParse(json);
+  if (!lenient.success || !isDeliverable(lenient.data)) throw malformedResponse(strict.error, { endpoint: FUN_MUSIC_PATH }, { status, requestId });
+  logDrift(log, lenient.data.request_id ?? requestId, driftOf(strict.error));
+  return lenient.data;
+}
+
+/** The paths zod disliked, never the values (they may be long, or the user's lyrics). */
+function driftOf(error: z.ZodError): string[] {
+  return error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+}
+
+function logDrift(log: Logger | undefined, requestId: string | undefined, drift: string[]): void {
+  log?.warn({ requestId, drift }, "Fun-Music answer drifted from the documented shape; the paid song is delivered anyway");
 }
 
 /** A billed song without its audio bytes: what a caller keeps to deliver it after a restart. */

@@ -128,3 +128,18 @@ export function errorFromSseFrame(
     method: context.method,
   });
 }
+
+/**
+ * The error a 200 JSON answer carries instead of a result: `{code, message, request_id}` with a
+ * non-empty `code` and neither `output` (model calls) nor `data` (getPolicy). DashScope has been
+ * seen answering that way; it is the same error as over a 4xx or an SSE error frame, so the user
+ * reads the same text. `status` stays the HTTP status that came (200): nothing else is known.
+ */
+export function errorFromOkBody(
+  json: unknown,
+  details: { status: number; headerRequestId: string | undefined },
+  context: CallContext,
+): DashScopeError | undefined {
+  if (typeof json !== "object" || json === null || "output" in json || "data" in json) return undefined;
+  return fromErrorJson(json, details, context);
+}

@@ -37,11 +37,19 @@ const accountStateCodes = new Set(["CommodityNotPurchased", "PrepaidBillOverdue"
 /**
  * Whether another try could succeed: 429 (except account states), 5xx and connection failures.
  * Other 4xx (InvalidParameter, DataInspectionFailed, InvalidApiKey, AccessDenied, Arrearage, …)
- * will fail the same way every time. `RequestTimeout` is never retried: see `client.ts`.
+ * will fail the same way every time. `RequestTimeout` and `OutcomeUnknown` are never retried: see
+ * `client.ts`.
+ *
+ * A paid call (`paid: true`: Fun-Music, Qwen-Audio) is sent again only when DashScope itself said
+ * no: a 429 or 5xx carrying its `{code, message}` error body. A 5xx without that body (code
+ * `Unknown`: a proxy's 502/504 page) may come from a hop that already passed the request on, so
+ * DashScope may be working on it, and billing it. The client only makes `NetworkError` for a paid
+ * call when the request never left this process (see `client.ts`).
  */
-export function isRetryable(error: DashScopeError): boolean {
-  if (error.code === "RequestTimeout" || error.code === "MalformedResponse") return false;
+export function isRetryable(error: DashScopeError, options: { paid?: boolean } = {}): boolean {
+  if (error.code === "RequestTimeout" || error.code === "MalformedResponse" || error.code === "OutcomeUnknown") return false;
   if (accountStateCodes.has(error.code)) return false;
+  if (options.paid && error.code === "Unknown" && (error.status ?? 0) >= 500) return false;
   return error.retryable;
 }
 
@@ -92,10 +100,12 @@ export function decideRetry(args: {
   remainingMs: number;
   options: RetryOptions;
   random: number;
+  /** A call DashScope bills (see `isRetryable`). */
+  paid?: boolean;
 }): RetryDecision {
   const { error, retryNumber, retryAfterMs, remainingMs, options, random } = args;
   if (retryNumber >= options.attempts) return { retry: false };
-  if (!isRetryable(error)) return { retry: false };
+  if (!isRetryable(error, { paid: args.paid ?? false })) return { retry: false };
   let delayMs: number;
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > options.maxRetryAfterMs) return { retry: false };

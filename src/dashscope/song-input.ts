@@ -11,8 +11,9 @@ import type { GenerationMode, LimitProblem, LimitUnit, SongInput, SongInputCheck
  * - prompt, streaming:     5–1,000 Chinese characters or English words.
  *
  * The seed does not say how the service counts, so these rules are ours. One principle runs
- * through them: we count the text exactly as we send it (trimmed, nothing removed), because a
- * service most plausibly measures the string it receives.
+ * through them: we count the text exactly as we send it, because a service most plausibly
+ * measures the string it receives. What we send is the user's text normalized
+ * (`normalizeSongText`) and trimmed: nothing else is removed.
  *
  * - **Chinese or English.** Text is Chinese when it has at least as many Han characters as
  *   Latin-letter words (and at least one Han character). Each Han character is one sung syllable
@@ -30,13 +31,33 @@ import type { GenerationMode, LimitProblem, LimitUnit, SongInput, SongInputCheck
  * - **English words** are whitespace-separated tokens (`len(text.split())`), so "don't" and
  *   "sun-kissed" are one word each, and `[chorus]` or a lone "—" is a word too: strict at the
  *   250 upper bound, and what a service splitting on whitespace would count.
- * - Text that is empty or whitespace-only is missing.
+ * - Text that is empty or whitespace-only is missing. Text that was given but is nothing once
+ *   normalized (only zero-width, control or direction characters) is refused as invisible: sent
+ *   as it was, it would be billed for a song of nothing.
  *
  * The service stays the judge: if it counts otherwise, its `InvalidParameter` (HTTP 400)
  * reaches the user through the normal error path.
  */
 
 type Range = { min: number; max: number };
+
+/** C0/C1 control characters and DEL (`\p{Cc}`), except newline and tab, which lyrics use. */
+const controlCharacters = /(?![\n\t])\p{Cc}/gu;
+/**
+ * Invisible format characters that change nothing a listener hears: zero-width space, non-joiner
+ * and joiner (U+200B–200D), LRM/RLM (U+200E–200F), bidi embeddings and overrides (U+202A–202E),
+ * word joiner (U+2060), bidi isolates (U+2066–2069), Arabic letter mark (U+061C), BOM (U+FEFF).
+ */
+const invisibleFormatCharacters = /[\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\u061C\uFEFF]/gu;
+
+/**
+ * The text as it is counted and sent: line breaks as `\n` (a lone `\r` is a line break too),
+ * control characters other than newline and tab removed, invisible format characters removed,
+ * then NFC (last, so a removal cannot leave a decomposed pair behind). Idempotent.
+ */
+export function normalizeSongText(text: string): string {
+  return text.replace(/\r\n?/g, "\n").replace(controlCharacters, "").replace(invisibleFormatCharacters, "").normalize("NFC");
+}
 
 /** The seed's limits, by field, mode and unit. */
 export const SONG_LIMITS = {
@@ -166,14 +187,22 @@ function problem(field: "lyrics" | "prompt", unit: LimitUnit, range: Range, actu
  * Checks a song request against Fun-Music's limits and picks the mode: streaming when the text
  * fits the streaming limits (progress while it plays in), else non-streaming when it fits those,
  * else the broken limit. Lyrics win when both are given, as in the API ("If both lyrics and
- * prompt are provided, lyrics takes effect and prompt is ignored").
+ * prompt are provided, lyrics takes effect and prompt is ignored"). Limits apply to the
+ * normalized text (`normalizeSongText`), which is what `buildSongRequestBody` sends.
  */
 export function checkSongInput(input: SongInput): SongInputCheck {
-  const hasLyrics = isPresent(input.lyrics);
-  const hasPrompt = isPresent(input.prompt);
+  const lyrics = input.lyrics === undefined ? undefined : normalizeSongText(input.lyrics);
+  const prompt = input.prompt === undefined ? undefined : normalizeSongText(input.prompt);
+  // Something typed that normalizes to nothing is refused, not skipped: lyrics made of zero-width
+  // characters must not quietly turn into a prompt-only song.
+  for (const field of ["lyrics", "prompt"] as const) {
+    if (isPresent(input[field]) && !isPresent(field === "lyrics" ? lyrics : prompt)) return { ok: false, problem: { field, reason: "invisible" } };
+  }
+  const hasLyrics = isPresent(lyrics);
+  const hasPrompt = isPresent(prompt);
   if (!hasLyrics && !hasPrompt) return { ok: false, problem: { field: "input", reason: "missing" } };
   const uses = hasLyrics ? "lyrics" : "prompt";
-  const verdict = hasLyrics ? checkUnderEveryReading(input.lyrics as string, checkLyricsAs) : checkUnderEveryReading(input.prompt as string, checkPromptAs);
+  const verdict = hasLyrics ? checkUnderEveryReading(lyrics as string, checkLyricsAs) : checkUnderEveryReading(prompt as string, checkPromptAs);
   if (!verdict.ok) return { ok: false, problem: verdict.problem };
   return { ok: true, mode: verdict.mode, uses, promptIgnored: hasLyrics && hasPrompt };
 }

@@ -119,6 +119,7 @@ export async function uploadTemporaryFile(deps: UploadDeps, input: UploadTempora
           timeoutMs: budgetFor(remainingMs(), input.timeoutMs),
           signal: input.signal,
           endpoint: OSS_UPLOAD_ENDPOINT,
+          api: "oss-upload",
           requestIdHeader: "x-oss-request-id",
           errorFromResponse: (response) => errorFromOssResponse(response, [policy.signature, policy.policy, policy.ossAccessKeyId]),
         },
@@ -154,6 +155,7 @@ async function fetchPolicy(deps: UploadDeps, model: string, timeoutMs: number, s
   const answer = await deps.client.getJson(UPLOAD_POLICY_PATH, {
     query: { action: "getPolicy", model },
     schema: uploadPolicyAnswerSchema,
+    api: "upload-policy",
     timeoutMs,
     signal,
     log: deps.logger,

@@ -1,5 +1,5 @@
 import { TimestampStyles, time } from "discord.js";
-import { billingStateCodes, DashScopeError } from "../dashscope/errors.js";
+import { billingStateCodes, DashScopeError, DashScopeOutcomeUnknownError } from "../dashscope/errors.js";
 import { UserError } from "../errors.js";
 import type { MessageKey, MessageParams } from "../i18n/index.js";
 import { DownloadError } from "../net/download.js";
@@ -37,11 +37,22 @@ export function describeFailure(error: unknown, t: LocalTranslate, reference: st
   return { text: t("error.unexpected", { reference }), level: "error" };
 }
 
+/**
+ * By code first, then by status: an error can arrive over a 4xx/5xx, in an SSE error frame, or in
+ * a 200 body (status 200), and the user reads the same text for the same code in all three.
+ */
 function describeDashScopeError(error: DashScopeError, t: LocalTranslate, reference: string): FailureDescription {
   const code = error.code;
+  if (error instanceof DashScopeOutcomeUnknownError) {
+    if (error.reason === "stream-idle" && error.idleMs !== undefined) {
+      return { text: t("dashscope.streamIdle", { seconds: Math.max(1, Math.round(error.idleMs / 1000)) }), level: "warn" };
+    }
+    if (error.reason === "timed-out") return { text: t("dashscope.timeoutMaybeCharged"), level: "warn" };
+    return { text: t("dashscope.outcomeUnknown"), level: "warn" };
+  }
   if (code === "InvalidApiKey" || error.status === 401) return { text: t("dashscope.invalidApiKey"), level: "error" };
   if (code === "Arrearage" || billingStateCodes.has(code)) return { text: t("dashscope.arrearage"), level: "error" };
-  if (code.includes("AccessDenied") || error.status === 403) return { text: t("dashscope.accessDenied"), level: "error" };
+  if (code.includes("AccessDenied") || code.startsWith("AllocationQuota") || error.status === 403) return { text: t("dashscope.accessDenied"), level: "error" };
   if (code.startsWith("Throttling") || error.status === 429) {
     const seconds = error.retryAfterSeconds === undefined ? undefined : Math.ceil(error.retryAfterSeconds);
     const wait = seconds === undefined || seconds >= 60 ? t("wait.aMinute") : t("wait.seconds", { seconds: Math.max(1, seconds) });
@@ -53,10 +64,11 @@ function describeDashScopeError(error: DashScopeError, t: LocalTranslate, refere
   if (code === "RequestTimeout" || code === "ResponseTimeout" || code === "InternalError.Timeout") return { text: t("dashscope.timeout"), level: "warn" };
   if (code === "NetworkError") return { text: t("dashscope.network"), level: "warn" };
   if (code === "MalformedResponse") return { text: t("dashscope.malformed"), level: "error" };
-  if (code.startsWith("InvalidParameter") || error.status === 400) {
+  if (code.startsWith("InvalidParameter") || code.startsWith("BadRequest") || code === "InvalidURL" || code === "UnsupportedOperation" || error.status === 400) {
     return { text: t("dashscope.invalidParameter", { reference }), level: "error" };
   }
-  if (code.startsWith("InternalError") || code === "ServiceUnavailable" || code === "ModelUnavailable" || (error.status ?? 0) >= 500) {
+  const serviceFailure = ["ServiceUnavailable", "ModelUnavailable", "SystemError", "ModelServiceFailed"];
+  if (code.startsWith("InternalError") || serviceFailure.includes(code) || (error.status ?? 0) >= 500) {
     return { text: t("dashscope.unavailable"), level: "warn" };
   }
   return { text: t("error.unexpected", { reference }), level: "error" };

@@ -118,7 +118,7 @@ export async function tellJobEnded(reply: JobReply, job: Job, message: { text: s
 }
 
 /** How a job ended without a result: refused or failed, or interrupted with an unknown outcome. */
-export type JobEnding = { kind: "failed"; error: unknown } | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown" };
+export type JobEnding = { kind: "failed"; error: unknown } | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown"; error?: unknown };
 
 /**
  * Tells the requester, privately and in their language, why their job produced nothing; an
@@ -126,16 +126,17 @@ export type JobEnding = { kind: "failed"; error: unknown } | { kind: "interrupte
  * logged with the reference the user is given.
  */
 export async function endJobWithoutResult(reply: JobReply, job: Job, ending: JobEnding, log: Logger): Promise<void> {
-  if (ending.kind === "interrupted") {
-    const key = ending.reason === "outcome-unknown" ? "job.interrupted.outcomeUnknown" : "job.interrupted.restart";
-    await tellJobEnded(reply, job, { text: reply.t(key), retry: true }, log);
+  if (ending.kind === "interrupted" && ending.error === undefined) {
+    log.warn({ reason: ending.reason }, "job interrupted");
+    await tellJobEnded(reply, job, { text: reply.t("job.interrupted.restart"), retry: true }, log);
     return;
   }
+  // A call whose outcome is unknown says how it broke off; either way the user may try again.
   const reference = newReference();
   const failure = describeFailure(ending.error, reply.t, reference);
   const dashscope = ending.error instanceof DashScopeError ? { code: ending.error.code, status: ending.error.status, requestId: ending.error.requestId } : undefined;
-  log[failure.level]({ err: ending.error, reference, dashscope }, "job failed");
-  await tellJobEnded(reply, job, { text: failure.text, retry: false }, log);
+  log[failure.level]({ err: ending.error, reference, dashscope }, ending.kind === "failed" ? "job failed" : "job interrupted");
+  await tellJobEnded(reply, job, { text: failure.text, retry: ending.kind === "interrupted" }, log);
 }
 
 /** Asks again for what an interrupted or failed job asked for, as a new request. */

@@ -20,6 +20,8 @@ export const en = {
     `Your ${p.field} is too short: ${p.actual} ${limitUnits[p.unit]}, and Fun-Music needs at least ${p.min}. Add ${p.min - p.actual} more.`,
   "song.input.tooLong": (p: { field: string; unit: keyof typeof limitUnits; max: number; actual: number }) =>
     `Your ${p.field} is too long: ${p.actual} ${limitUnits[p.unit]}, and Fun-Music takes at most ${p.max}. Remove ${p.actual - p.max}.`,
+  "song.input.invisible": (p: { field: string }) =>
+    `Your ${p.field} has nothing visible in it: only invisible characters (zero-width spaces, control or text-direction marks), which are removed before sending. Type some words and try again. Nothing was sent or charged.`,
   "song.promptIgnored": () =>
     "You gave both lyrics and a prompt. Fun-Music sings the lyrics and ignores the prompt, so your prompt was not used.",
 
@@ -151,6 +153,12 @@ export const en = {
   "dashscope.timeout": () =>
     "DashScope took too long to answer, so the bot stopped waiting. Try again, perhaps with shorter lyrics; if it keeps happening, tell a server admin.",
   "dashscope.network": () => "The bot could not reach DashScope. Try again in a moment.",
+  "dashscope.outcomeUnknown": () =>
+    "The connection to DashScope broke after your request was sent, so the bot can't tell whether it was made. It may have been charged, so it was not sent again. Try again if you still want it.",
+  "dashscope.timeoutMaybeCharged": () =>
+    "DashScope took longer than the bot waits, so it stopped waiting. The request may have been charged, so it was not sent again. Try again if you still want it.",
+  "dashscope.streamIdle": (p: { seconds: number }) =>
+    `DashScope sent nothing for ${p.seconds} seconds, so the bot stopped waiting. The request may have been charged; it was not sent again. Try again if you still want it.`,
   "dashscope.unavailable": () => "DashScope had an internal problem. Try again in a few minutes.",
   "dashscope.malformed": () => "DashScope sent an answer the bot could not read. Try again; if it keeps happening, tell a server admin.",
 
@@ -168,8 +176,6 @@ export const en = {
   "job.notRetryable": () => "This request did not fail, so there is nothing to try again.",
   "job.interrupted.restart": () =>
     "The bot restarted while your request was being made, and it could not be recovered. DashScope may still have charged for it. Press **Try again** to ask again.",
-  "job.interrupted.outcomeUnknown": () =>
-    "The connection to DashScope broke after your request was sent, so the bot can't tell whether it was made. DashScope may have charged for it. Press **Try again** to ask again.",
   "job.privateExpired": () =>
     "Your private analysis finished after Discord's 15-minute reply window closed, so it can't be shown. Run **Analyze audio** on the message again to see it.",
 

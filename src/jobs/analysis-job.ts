@@ -34,7 +34,7 @@ const analysisResultSchema = z.object({ answerIndex: z.number().int().nonnegativ
 
 export type AnalysisJobEnding =
   | { kind: "failed"; error: unknown }
-  | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown" };
+  | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown"; error?: unknown };
 
 /** What an analysis job needs of Discord. */
 export type AnalysisReplies = {
@@ -158,7 +158,7 @@ export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
       for (const failure of result.failed) context.log.warn({ err: failure.error, startSeconds: failure.startSeconds }, "a part of the audio could not be analysed");
       const first = result.failed[0];
       if (result.answers.length === 0 && first) {
-        await end(job, ledger, isOutcomeUnknown(first.error) ? { kind: "interrupted", reason: "outcome-unknown" } : { kind: "failed", error: first.error }, context);
+        await end(job, ledger, isOutcomeUnknown(first.error) ? { kind: "interrupted", reason: "outcome-unknown", error: first.error } : { kind: "failed", error: first.error }, context);
         return;
       }
       await ledger.close();

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DashScopeError } from "../dashscope/errors.js";
+import { DashScopeError, DashScopeOutcomeUnknownError } from "../dashscope/errors.js";
 import type { BilledSong, GenerateSongOptions } from "../dashscope/music.js";
 import type { GeneratedSong, SongInput } from "../dashscope/music-types.js";
 import type { Logger } from "../log.js";
@@ -38,7 +38,7 @@ const billedSongSchema = z.object({
 export type SongJobEnding =
   | { kind: "failed"; error: unknown }
   /** The call's outcome is unknown (restart, shutdown, a broken answer): it may have been billed. */
-  | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown" };
+  | { kind: "interrupted"; reason: "restart" | "shutdown" | "outcome-unknown"; error?: unknown };
 
 /** What a song job needs of Discord: post the song, or say why there is none. */
 export type SongReplies = {
@@ -60,8 +60,8 @@ export type SongJobDeps = {
 };
 
 /** A DashScope error whose call may have been billed (sent, then no usable answer). */
-export function isOutcomeUnknown(error: unknown): boolean {
-  return error instanceof DashScopeError && error.code === "OutcomeUnknown";
+export function isOutcomeUnknown(error: unknown): error is DashScopeOutcomeUnknownError {
+  return error instanceof DashScopeOutcomeUnknownError;
 }
 
 function ledgerFor(job: Job, deps: SongJobDeps): CallLedger {
@@ -85,12 +85,12 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
     if (song.requestId) await deps.metering.delivered(song.requestId, bytesDelivered);
   };
 
-  const interrupt = async (job: Job, context: JobContext, reason: "restart" | "shutdown" | "outcome-unknown", call?: { occurredAt: Date; requestId: string | undefined }) => {
+  const interrupt = async (job: Job, context: JobContext, reason: "restart" | "shutdown" | "outcome-unknown", call?: { occurredAt: Date; error: DashScopeOutcomeUnknownError }) => {
     const ledger = ledgerFor(job, deps);
-    await ledger.interrupted({ occurredAt: call?.occurredAt ?? job.updatedAt, requestId: call?.requestId ?? job.requestId ?? undefined, latencyMs: 0 });
+    await ledger.interrupted({ occurredAt: call?.occurredAt ?? job.updatedAt, requestId: call?.error.requestId ?? job.requestId ?? undefined, latencyMs: 0 });
     await ledger.close();
     await context.update({ state: "interrupted", errorCode: "Interrupted" });
-    await deps.replies.ended(job, { kind: "interrupted", reason }, context.log);
+    await deps.replies.ended(job, { kind: "interrupted", reason, ...(call ? { error: call.error } : {}) }, context.log);
   };
 
   return {
@@ -121,7 +121,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
         if (billed) throw error;
         if (isOutcomeUnknown(error)) {
           context.log.warn({ err: error }, "the song call's outcome is unknown; it may have been billed");
-          await interrupt(job, context, "outcome-unknown", { occurredAt: callStarted, requestId: error instanceof DashScopeError ? error.requestId : undefined });
+          await interrupt(job, context, "outcome-unknown", { occurredAt: callStarted, error });
           return;
         }
         if (error instanceof DashScopeError) {

@@ -14,6 +14,15 @@ describe("parseConfig", () => {
     expect(result.config.devGuildId).toBeUndefined();
   });
 
+  it("gives up a silent song or analysis stream after 30 s by default, and reads other values in seconds", () => {
+    const defaults = parseConfig(required);
+    expect(defaults.ok && [defaults.config.musicStreamIdleMs, defaults.config.analysisStreamIdleMs]).toEqual([30_000, 30_000]);
+    const set = parseConfig({ ...required, MUSIC_STREAM_IDLE_SECONDS: "45", ANALYSIS_STREAM_IDLE_SECONDS: "10" });
+    expect(set.ok && [set.config.musicStreamIdleMs, set.config.analysisStreamIdleMs]).toEqual([45_000, 10_000]);
+    const bad = parseConfig({ ...required, MUSIC_STREAM_IDLE_SECONDS: "0", ANALYSIS_STREAM_IDLE_SECONDS: "soon" });
+    expect(bad.ok ? [] : bad.problems.join("\n")).toMatch(/MUSIC_STREAM_IDLE_SECONDS[\s\S]*ANALYSIS_STREAM_IDLE_SECONDS/);
+  });
+
   it("lists every problem at once instead of stopping at the first", () => {
     const result = parseConfig({ DISCORD_API_URL: "not a url", DEV_GUILD_ID: "abc", LOG_LEVEL: "loud" });
     expect(result.ok).toBe(false);

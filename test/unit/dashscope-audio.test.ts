@@ -282,13 +282,13 @@ describe("askQwenAudio, failures", () => {
     expect(server.received).toHaveLength(2);
   });
 
-  it("fails with NetworkError when the stream breaks mid-way, and does not ask again", async () => {
+  it("fails with OutcomeUnknown when the stream breaks mid-way, and does not ask again (it may be billed)", async () => {
     const server = await serve(sse([frame("这段", { id: 1 }), frame("音频", { id: 2 })], { thenDestroy: true }), sse([frame("好", { finish: "stop" })]));
     const seen: string[] = [];
     const error = await rejection(
       askQwenAudio(clientFor(server), { model: MODEL, messages: [httpsAudio], onText: (text) => seen.push(text), timeoutMs: 5000 }),
     );
-    expect(error).toMatchObject({ code: "NetworkError" });
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "cut-off" });
     expect(seen).toEqual(["这段", "这段音频"]);
     expect(server.received).toHaveLength(1);
   });

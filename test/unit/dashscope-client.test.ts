@@ -5,8 +5,8 @@ import { pino } from "pino";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createDashScopeClient, type DashScopeClient, type DashScopeSseEvent } from "../../src/dashscope/client.js";
-import { DashScopeError } from "../../src/dashscope/errors.js";
+import { createDashScopeClient, type CallFinished, type DashScopeClient, type DashScopeSseEvent } from "../../src/dashscope/client.js";
+import { DashScopeError, DashScopeOutcomeUnknownError } from "../../src/dashscope/errors.js";
 
 const API_KEY = "sk-test-0123456789abcdef0123456789abcdef";
 const PATH = "/services/audio/music/generation";
@@ -20,6 +20,11 @@ type TestServer = { baseUrl: string; received: Received[]; close(): Promise<void
 
 /** Answers the n-th request with the n-th handler (the last one repeats). */
 async function startServer(...handlers: Handler[]): Promise<TestServer> {
+  return startServerOn(0, ...handlers);
+}
+
+/** `startServer` on a given port (0: any free one). */
+async function startServerOn(port: number, ...handlers: Handler[]): Promise<TestServer> {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     let body = "";
@@ -32,10 +37,10 @@ async function startServer(...handlers: Handler[]): Promise<TestServer> {
       handler(res, req, entry);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
   return {
-    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    baseUrl: `http://127.0.0.1:${address.port}/api/v1`,
     received,
     close: () =>
       new Promise((resolve) => {
@@ -63,6 +68,21 @@ function sse(frames: string[], options: { status?: number; thenDestroy?: boolean
 
 const resetConnection: Handler = (_res, req) => req.socket.destroy();
 const neverAnswer: Handler = () => {};
+/** A 200 whose headers promise the whole body, of which only half arrives. */
+const cutBody: Handler = (res) => {
+  const body = JSON.stringify(okAnswerFor("req-cut"));
+  res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-request-id": "req-cut" });
+  res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+};
+
+/** A port nobody listens on: connecting to it is refused, so nothing is ever sent. */
+async function refusedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 function resultFrame(id: number, payload: unknown): string {
   return `id:${id}\nevent:result\n:HTTP_STATUS/200\ndata:${JSON.stringify(payload)}\n\n`;
@@ -84,9 +104,10 @@ async function serve(...handlers: Handler[]): Promise<TestServer> {
 }
 
 function harness(
-  server: TestServer,
+  server: Pick<TestServer, "baseUrl">,
   retry: { attempts?: number } = {},
   sleepOverride?: (ms: number, signal: AbortSignal) => Promise<void>,
+  onCallFinished?: (call: CallFinished) => void,
 ): Harness {
   let raw = "";
   // A plain pino logger, without the app's scrubbing: the client must not rely on it.
@@ -109,6 +130,7 @@ function harness(
     dispatcher,
     retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000, ...retry },
     random: () => 0.5,
+    onCallFinished,
     sleep: async (ms, signal) => {
       sleeps.push(ms);
       if (sleepOverride) await sleepOverride(ms, signal);
@@ -142,7 +164,10 @@ async function collect(events: AsyncIterable<DashScopeSseEvent>): Promise<DashSc
   return out;
 }
 
-const okAnswer = { output: { audio: { data: "", url: "http://example.oss-cn-beijing.aliyuncs.com/a.mp3" } }, request_id: "req-ok" };
+function okAnswerFor(requestId: string) {
+  return { output: { audio: { data: "", url: "http://example.oss-cn-beijing.aliyuncs.com/a.mp3" } }, request_id: requestId };
+}
+const okAnswer = okAnswerFor("req-ok");
 
 // ── JSON calls ─────────────────────────────────────────────────────────────────────────────
 
@@ -307,33 +332,87 @@ describe("DashScope client, JSON calls", () => {
     expect(logLines()[0]).toMatchObject({ status: 502, requestId: "gw-1" });
   });
 
-  it("retries a reset connection as a NetworkError, then succeeds", async () => {
-    const server = await serve(resetConnection, json(200, okAnswer));
-    const { client, sleeps, logLines } = harness(server);
-    await client.postJson(PATH, {}, { timeoutMs: 5000 });
-    expect(server.received).toHaveLength(2);
+  it("re-sends a call whose connection was refused (it never left), then succeeds", async () => {
+    const port = await refusedPort();
+    let server: TestServer | undefined;
+    // The service comes up while the client waits to retry.
+    const { client, sleeps, logLines } = harness({ baseUrl: `http://127.0.0.1:${port}/api/v1` }, {}, async () => {
+      server ??= await startServerOn(port, json(200, okAnswer));
+      cleanups.push(server.close);
+    });
+    const answer = await client.postJson(PATH, {}, { timeoutMs: 5000 });
+    expect(answer.requestId).toBe("req-ok");
+    expect(server?.received).toHaveLength(1);
     expect(sleeps).toHaveLength(1);
     expect(logLines()[0]).toMatchObject({ code: "NetworkError", attempt: 1, willRetry: true });
+    expect(String(logLines()[0]?.error)).toContain("never sent");
   });
 
-  it("reports NetworkError when the connection keeps resetting", async () => {
-    const server = await serve(resetConnection);
-    const { client } = harness(server);
+  it("reports NetworkError when the connection is refused on every try", async () => {
+    const port = await refusedPort();
+    const { client, sleeps } = harness({ baseUrl: `http://127.0.0.1:${port}/api/v1` });
     const error = await rejection(client.postJson(PATH, {}, { timeoutMs: 5000 }));
     expect(error).toMatchObject({ code: "NetworkError", status: undefined, retryable: true });
-    expect(server.received).toHaveLength(3);
+    expect(error.message).toContain("ECONNREFUSED");
+    expect(sleeps).toHaveLength(2);
   });
 
-  it("does not retry a generation that timed out: it reports RequestTimeout after one request", async () => {
-    const server = await serve(neverAnswer, json(200, okAnswer));
-    const { client, sleeps } = harness(server);
-    const started = Date.now();
-    const error = await rejection(client.postJson(PATH, {}, { timeoutMs: 300 }));
-    expect(error).toMatchObject({ code: "RequestTimeout", endpoint: PATH });
-    expect(error.message).toContain("300 ms");
-    expect(Date.now() - started).toBeLessThan(3000);
+  it("does not re-send a paid call reset after it was sent: the outcome is unknown", async () => {
+    const server = await serve(resetConnection, json(200, okAnswer));
+    const { client, sleeps, logLines } = harness(server);
+    const error = await rejection(client.postJson(PATH, {}, { timeoutMs: 5000 }));
+    expect(error).toBeInstanceOf(DashScopeOutcomeUnknownError);
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "no-answer", retryable: false, status: undefined });
+    expect(error.message).toContain("may have been billed");
     expect(server.received).toHaveLength(1);
     expect(sleeps).toEqual([]);
+    expect(logLines()).toEqual([expect.objectContaining({ code: "OutcomeUnknown", willRetry: false })]);
+  });
+
+  it("does not re-send a 200 whose body broke off mid-way, and keeps its request id", async () => {
+    const server = await serve(cutBody, json(200, okAnswer));
+    const { client } = harness(server);
+    const error = await rejection(client.postJson(PATH, {}, { timeoutMs: 5000 }));
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "cut-off", status: 200, requestId: "req-cut" });
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("does not re-send a call that got no headers within its budget: the outcome is unknown", async () => {
+    const server = await serve(neverAnswer, json(200, okAnswer));
+    const { client, sleeps } = harness(server);
+    const error = await rejection(client.postJson(PATH, {}, { timeoutMs: 300 }));
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "timed-out", endpoint: PATH });
+    expect(error.message).toContain("300 ms");
+    expect(server.received).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("does not re-send a paid call after a 5xx without DashScope's error body (a proxy may have passed it on)", async () => {
+    const server = await serve((res) => {
+      res.writeHead(504, { "content-type": "text/html" });
+      res.end("<html>504 Gateway Time-out</html>");
+    }, json(200, okAnswer));
+    const { client } = harness(server);
+    expect(await rejection(client.postJson(PATH, {}, { timeoutMs: 5000 }))).toMatchObject({ code: "Unknown", status: 504 });
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("reads a 200 whose body is {code, message, request_id} as that error, without re-sending", async () => {
+    const server = await serve(json(200, { code: "InvalidParameter", message: "Lyrics content is illegal", request_id: "req-200err" }), json(200, okAnswer));
+    const { client } = harness(server);
+    const error = await rejection(client.postJson(PATH, {}, { timeoutMs: 5000, schema: z.object({ output: z.unknown() }) }));
+    expect(error).not.toBeInstanceOf(DashScopeOutcomeUnknownError);
+    expect(error).toMatchObject({ code: "InvalidParameter", status: 200, requestId: "req-200err" });
+    expect(error.message).toContain("Lyrics content is illegal");
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("keeps retrying a free call (getJson) reset after it was sent: it bills nothing", async () => {
+    const server = await serve(resetConnection, json(200, { data: { policy: "p" }, request_id: "req-policy" }));
+    const { client } = harness(server);
+    const answer = await client.getJson("/uploads", { timeoutMs: 5000 });
+    expect(answer.requestId).toBe("req-policy");
+    expect(server.received).toHaveLength(2);
   });
 
   it("rejects with the caller's abort reason, without retrying", async () => {
@@ -434,10 +513,10 @@ describe("DashScope client, SSE calls", () => {
         for await (const event of client.postSse(PATH, {}, { timeoutMs: 5000 })) seen.push(event.id ?? "");
       })(),
     );
-    expect(error).toMatchObject({ code: "NetworkError" });
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "cut-off", requestId: "req-sse" });
     expect(seen).toEqual(["1"]);
     expect(server.received).toHaveLength(1);
-    expect(logLines()).toEqual([expect.objectContaining({ code: "NetworkError", willRetry: false, events: 1 })]);
+    expect(logLines()).toEqual([expect.objectContaining({ code: "OutcomeUnknown", willRetry: false, events: 1 })]);
   });
 
   it("does not retry a 500 error frame that follows an event", async () => {
@@ -447,13 +526,69 @@ describe("DashScope client, SSE calls", () => {
     expect(server.received).toHaveLength(1);
   });
 
-  it("reports RequestTimeout when a stream stalls past its budget, without retrying", async () => {
+  it("reports OutcomeUnknown (timed-out) when a stream outlives its budget, without retrying", async () => {
     const server = await serve((res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write(frame1);
     });
     const { client } = harness(server);
-    expect(await rejection(collect(client.postSse(PATH, {}, { timeoutMs: 300 })))).toMatchObject({ code: "RequestTimeout" });
+    expect(await rejection(collect(client.postSse(PATH, {}, { timeoutMs: 300, idleTimeoutMs: 60_000 })))).toMatchObject({
+      code: "OutcomeUnknown",
+      reason: "timed-out",
+    });
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("gives up a stream that sends no event for idleTimeoutMs, and does not re-send it", async () => {
+    const server = await serve((res) => {
+      res.writeHead(200, { "content-type": "text/event-stream", "x-request-id": "req-sse" });
+      res.write(frame1);
+    }, sse([frame1, frame2]));
+    const { client, logLines } = harness(server);
+    const error = await rejection(collect(client.postSse(PATH, {}, { timeoutMs: 60_000, idleTimeoutMs: 200 })));
+    expect(error).toBeInstanceOf(DashScopeOutcomeUnknownError);
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "stream-idle", idleMs: 200, requestId: "req-sse" });
+    expect(server.received).toHaveLength(1);
+    expect(logLines()).toEqual([expect.objectContaining({ code: "OutcomeUnknown", willRetry: false })]);
+  });
+
+  it("counts events, not bytes: a stream that only sends comments is idle", async () => {
+    const server = await serve((res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(frame1);
+      const timer = setInterval(() => res.write(":keep-alive\n\n"), 30);
+      res.on("close", () => clearInterval(timer));
+    });
+    const { client } = harness(server);
+    expect(await rejection(collect(client.postSse(PATH, {}, { timeoutMs: 60_000, idleTimeoutMs: 200 })))).toMatchObject({ reason: "stream-idle" });
+  });
+
+  it("gives up a stream whose headers never come within idleTimeoutMs", async () => {
+    const server = await serve(neverAnswer);
+    const { client } = harness(server);
+    expect(await rejection(collect(client.postSse(PATH, {}, { timeoutMs: 60_000, idleTimeoutMs: 200 })))).toMatchObject({
+      code: "OutcomeUnknown",
+      reason: "stream-idle",
+      status: undefined,
+    });
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("re-sends a stream whose connection was refused", async () => {
+    const port = await refusedPort();
+    let server: TestServer | undefined;
+    const { client } = harness({ baseUrl: `http://127.0.0.1:${port}/api/v1` }, {}, async () => {
+      server ??= await startServerOn(port, sse([frame1, frame2]));
+      cleanups.push(server.close);
+    });
+    expect(await collect(client.postSse(PATH, {}, { timeoutMs: 5000 }))).toHaveLength(2);
+    expect(server?.received).toHaveLength(1);
+  });
+
+  it("reads a 200 JSON error body on an SSE call as that error", async () => {
+    const server = await serve(json(200, { code: "Throttling.RateQuota", message: "Requests rate limit exceeded", request_id: "req-j" }));
+    const { client } = harness(server);
+    expect(await rejection(collect(client.postSse(PATH, {}, { timeoutMs: 5000 })))).toMatchObject({ code: "Throttling.RateQuota", requestId: "req-j" });
     expect(server.received).toHaveLength(1);
   });
 
@@ -469,6 +604,71 @@ describe("DashScope client, SSE calls", () => {
     const { client } = harness(server);
     const events = await collect(client.postSse(PATH, {}, { timeoutMs: 5000 }));
     expect(events).toEqual([{ id: undefined, event: "result", httpStatus: 200, data: JSON.stringify(okAnswer), requestId: "req-ok" }]);
+  });
+});
+
+// ── the metrics hook ───────────────────────────────────────────────────────────────────────
+
+describe("DashScope client, onCallFinished", () => {
+  it("hears every try once, with its API label, status, duration and request id", async () => {
+    const server = await serve(
+      json(429, { code: "Throttling.RateQuota", message: "slow down", request_id: "r429" }, { "retry-after": "1" }),
+      json(200, okAnswer),
+    );
+    const calls: CallFinished[] = [];
+    const { client } = harness(server, {}, undefined, (call) => calls.push(call));
+    await client.postJson(PATH, {}, { timeoutMs: 5000, api: "music" });
+    expect(calls).toEqual([
+      { api: "music", status: 429, durationMs: expect.any(Number), requestId: "r429" },
+      { api: "music", status: 200, durationMs: expect.any(Number), requestId: "req-ok" },
+    ]);
+  });
+
+  it("says outcome-unknown, network-error, timeout and aborted for tries with no whole answer", async () => {
+    const calls: CallFinished[] = [];
+    const record = (call: CallFinished) => calls.push(call);
+
+    const resetting = await serve(resetConnection);
+    await rejection(harness(resetting, {}, undefined, record).client.postJson(PATH, {}, { timeoutMs: 5000, api: "music" }));
+
+    const port = await refusedPort();
+    await rejection(harness({ baseUrl: `http://127.0.0.1:${port}/api/v1` }, { attempts: 1 }, undefined, record).client.postJson(PATH, {}, { timeoutMs: 5000, api: "music" }));
+
+    const silent = await serve(neverAnswer);
+    await rejection(harness(silent, {}, undefined, record).client.getJson("/uploads", { timeoutMs: 200, api: "upload-policy" }));
+
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("stop")), 50);
+    await harness(silent, {}, undefined, record)
+      .client.postJson(PATH, {}, { timeoutMs: 5000, api: "music", signal: controller.signal })
+      .catch(() => undefined);
+
+    expect(calls.map(({ api, status }) => [api, status])).toEqual([
+      ["music", "outcome-unknown"],
+      ["music", "network-error"],
+      ["upload-policy", "timeout"],
+      ["music", "aborted"],
+    ]);
+  });
+
+  it("labels a stream's try once, and an observer that throws does not break the call", async () => {
+    const frame = resultFrame(1, { output: { finish_reason: "stop" }, request_id: "req-s" });
+    const server = await serve(sse([frame]));
+    const calls: CallFinished[] = [];
+    const { client, logLines } = harness(server, {}, undefined, (call) => {
+      calls.push(call);
+      throw new Error("metrics are down");
+    });
+    expect(await collect(client.postSse(PATH, {}, { timeoutMs: 5000, api: "qwen-audio" }))).toHaveLength(1);
+    expect(calls).toEqual([{ api: "qwen-audio", status: 200, durationMs: expect.any(Number), requestId: "req-s" }]);
+    expect(logLines().some((line) => line.msg === "onCallFinished threw")).toBe(true);
+  });
+
+  it("falls back to the endpoint path when the caller gives no label", async () => {
+    const server = await serve(json(200, okAnswer));
+    const calls: CallFinished[] = [];
+    await harness(server, {}, undefined, (call) => calls.push(call)).client.postJson(PATH, {}, { timeoutMs: 5000 });
+    expect(calls[0]?.api).toBe(PATH);
   });
 });
 

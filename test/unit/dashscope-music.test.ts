@@ -1,6 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
 import { pino } from "pino";
+import type { Logger } from "../../src/log.js";
 import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { createBase64ChunkDecoder } from "../../src/dashscope/base64-chunks.js";
@@ -206,7 +208,7 @@ describe("generateSong, streaming", () => {
     });
   });
 
-  it("fails with NetworkError, not a truncated file, when the stream breaks mid-song", async () => {
+  it("fails with OutcomeUnknown, not a truncated file, when the stream breaks mid-song, and does not ask again", async () => {
     const frames = songFrames(wavFile(0.5));
     const server = await serve(sse(frames.slice(0, 2), { thenDestroy: true }), sse(frames));
     const d = deps(server.baseUrl);
@@ -214,7 +216,7 @@ describe("generateSong, streaming", () => {
 
     const error = await failure(generateSong(d, streamingInput, { timeoutMs: 5000, onProgress: (p) => progress.push(p) }));
 
-    expect(error).toMatchObject({ code: "NetworkError", endpoint: FUN_MUSIC_PATH });
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "cut-off", endpoint: FUN_MUSIC_PATH });
     expect(progress).toHaveLength(2);
     expect(server.received).toHaveLength(1);
     expect(d.downloads).toEqual([]);
@@ -348,15 +350,120 @@ describe("generateSong, non-streaming", () => {
     expect(order).toEqual(["billed 46c51288-req 200", "download"]);
   });
 
-  it("does not retry a generation that timed out", async () => {
+  it("does not retry a generation that timed out: its outcome is unknown", async () => {
     const server = await serve(() => {}, json(200, seedAnswer));
     const error = await failure(generateSong(deps(server.baseUrl), nonStreamingInput, { timeoutMs: 300 }));
-    expect(error).toMatchObject({ code: "RequestTimeout" });
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "timed-out" });
     expect(server.received).toHaveLength(1);
   });
 });
 
 // ── validation ─────────────────────────────────────────────────────────────────────────────
+
+// ── billing rules ──────────────────────────────────────────────────────────────────────────
+
+/** A logger whose lines a test can read. */
+function recordingLogger(): { log: Logger; lines: () => Array<Record<string, unknown>> } {
+  let raw = "";
+  const log = pino(
+    { level: "debug" },
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        raw += chunk.toString();
+        callback();
+      },
+    }),
+  );
+  return { log, lines: () => raw.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+describe("generateSong, billing rules", () => {
+  const paid = {
+    output: {
+      audio: { data: "", expires_at: "2026-03-31T06:09:07Z", id: "audio_46c51288", url: OSS_URL },
+      extra_info: { channels: 2, lyrics: SEED_LYRICS, sample_rate: "forty-eight thousand" },
+      finish_reason: "stop",
+    },
+    usage: { duration: 200 },
+    request_id: "46c51288-drift",
+  };
+
+  it("delivers and bills a paid answer whose unneeded fields drifted, and logs the drift with its request id", async () => {
+    const server = await serve(json(200, paid));
+    const d = deps(server.baseUrl, Buffer.from("mp3 bytes"));
+    const { log, lines } = recordingLogger();
+    const billed: unknown[] = [];
+
+    const song = await generateSong(d, nonStreamingInput, { timeoutMs: 5000, log, onBilled: async (b) => void billed.push(b) });
+
+    expect(song).toMatchObject({ url: OSS_URL, billedSeconds: 200, expiresAt: undefined, sampleRate: undefined, channels: 2, requestId: "46c51288-drift" });
+    expect(song.audio.toString()).toBe("mp3 bytes");
+    expect(billed).toEqual([{ requestId: "46c51288-drift", billedSeconds: 200 }]);
+    const warning = lines().find((line) => line.level === 40);
+    expect(warning).toMatchObject({ requestId: "46c51288-drift", drift: expect.arrayContaining([expect.stringContaining("output.audio.expires_at")]) });
+  });
+
+  it("still calls a 200 without usable audio MalformedResponse, drift or not", async () => {
+    const noAudio = { ...paid, output: { ...paid.output, audio: { data: "", expires_at: "2026-03-31T06:09:07Z", url: "ftp://nope" } } };
+    const server = await serve(json(200, noAudio));
+    const error = await failure(generateSong(deps(server.baseUrl), nonStreamingInput, { timeoutMs: 5000 }));
+    expect(error).toMatchObject({ code: "MalformedResponse", requestId: "46c51288-drift" });
+  });
+
+  it("still calls a drifted answer without usage.duration MalformedResponse: there is nothing to charge", async () => {
+    const server = await serve(json(200, { ...paid, usage: { duration: "two hundred" } }));
+    expect(await failure(generateSong(deps(server.baseUrl), nonStreamingInput, { timeoutMs: 5000 }))).toMatchObject({ code: "MalformedResponse" });
+  });
+
+  it("keeps a streamed song whose events drifted: the chunks are not trusted, the final URL is", async () => {
+    const drifted = (payload: Record<string, unknown>) => {
+      const copy = structuredClone(payload) as { output: { audio: Record<string, unknown> } };
+      copy.output.audio.expires_at = "2026-03-31T06:09:07Z";
+      return copy;
+    };
+    const file = wavFile(0.5);
+    const third = Math.ceil(file.length / 3);
+    const frames = [0, 1, 2].map((i) => frame(i + 1, drifted(intermediate(file.subarray(i * third, (i + 1) * third).toString("base64")))));
+    frames.push(frame(4, drifted(finalEvent())));
+    const server = await serve(sse(frames));
+    const d = deps(server.baseUrl, Buffer.from("the file at the URL"));
+    const { log, lines } = recordingLogger();
+
+    const song = await generateSong(d, streamingInput, { timeoutMs: 5000, log });
+
+    expect(song.audio.toString()).toBe("the file at the URL");
+    expect(song.billedSeconds).toBe(200);
+    expect(d.downloads).toEqual([OSS_URL]);
+    expect(lines().filter((line) => line.level === 40)).toEqual([expect.objectContaining({ requestId: "a8db24cc-req" })]);
+  });
+
+  it("gives up a streamed song silent for streamIdleTimeoutMs as OutcomeUnknown, and does not ask again", async () => {
+    const frames = songFrames(wavFile(0.5));
+    const server = await serve((res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(frames[0]);
+    }, sse(frames));
+    const d = { ...deps(server.baseUrl), streamIdleTimeoutMs: 200 };
+    const error = await failure(generateSong(d, streamingInput, { timeoutMs: 60_000 }));
+    expect(error).toMatchObject({ code: "OutcomeUnknown", reason: "stream-idle", idleMs: 200, requestId: "a8db24cc-req" });
+    expect(server.received).toHaveLength(1);
+  });
+
+  it("sends the normalized text it counted: no zero-width, control or direction characters, NFC", async () => {
+    const server = await serve(json(200, { ...paid, output: { ...paid.output, audio: { ...paid.output.audio, expires_at: 1774936147 } } }));
+    const prompt = "\uFEFFFresh\u200B summer\u202E folk\u0007 song about a cafe\u0301";
+    await generateSong(deps(server.baseUrl), { ...nonStreamingInput, prompt }, { timeoutMs: 5000 });
+    expect(server.received[0]?.body).toMatchObject({ input: { prompt: "Fresh summer folk song about a caf\u00e9" } });
+  });
+
+  it("refuses zero-width-only lyrics before any call", async () => {
+    const server = await serve(json(200, paid));
+    const error = await generateSong(deps(server.baseUrl), { ...streamingInput, lyrics: "\u200B\u200D\u2060\uFEFF\n\u200C" }, { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SongInputRejectedError);
+    expect((error as SongInputRejectedError).check.problem).toEqual({ field: "lyrics", reason: "invisible" });
+    expect(server.received).toHaveLength(0);
+  });
+});
 
 describe("Fun-Music answers and inputs", () => {
   it('accepts sample_rate as a number or a string ("48000"), as the two seed pages disagree', () => {

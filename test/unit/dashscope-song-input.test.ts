@@ -5,6 +5,7 @@ import {
   countEnglishWords,
   countHanCharacters,
   detectLanguage,
+  normalizeSongText,
 } from "../../src/dashscope/music.js";
 import type { SongInput } from "../../src/dashscope/music-types.js";
 
@@ -177,5 +178,54 @@ describe("checkSongInput", () => {
       uses: "prompt",
       promptIgnored: false,
     });
+  });
+});
+
+describe("input hygiene: text is normalized before it is counted and sent", () => {
+  it("removes zero-width characters, the BOM, the word joiner and every bidi control", () => {
+    const invisible = "\u200B\u200C\u200D\u2060\uFEFF\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\u061C";
+    expect(normalizeSongText(`${invisible}la${invisible} la`)).toBe("la la");
+  });
+
+  it("removes control characters but keeps newlines and tabs; a CR becomes a newline", () => {
+    expect(normalizeSongText("a\u0000b\u0007c\u001Bd\u007Fe\u0085f\tg\r\nh\ri")).toBe("abcdef\tg\nh\ni");
+  });
+
+  it("composes to NFC, also when a removed character sat between a letter and its accent", () => {
+    expect(normalizeSongText("cafe\u0301")).toBe("caf\u00e9");
+    expect(normalizeSongText("cafe\u200B\u0301")).toBe("caf\u00e9");
+    expect(normalizeSongText(normalizeSongText("cafe\u200B\u0301"))).toBe("caf\u00e9");
+  });
+
+  it("leaves ordinary lyrics, Chinese punctuation and emoji alone", () => {
+    const lyrics = "[verse]\n春风吹过，\n花开满地。\nSunny day 🌞";
+    expect(normalizeSongText(lyrics)).toBe(lyrics);
+  });
+
+  it.each([
+    ["lyrics", "\u200B\u200B\u200B\u200B\u200B\u200B"],
+    ["lyrics", "\uFEFF\u202E\u0007\u0000\n\t "],
+    ["prompt", "\u2060\u200D"],
+  ] as const)("refuses %s with nothing visible (%j) as invisible, not as missing", (field, text) => {
+    expect(checkSongInput({ ...base, [field]: text })).toEqual({ ok: false, problem: { field, reason: "invisible" } });
+  });
+
+  it("refuses invisible lyrics even next to a usable prompt, rather than quietly making a prompt-only song", () => {
+    expect(checkSongInput({ ...base, lyrics: "\u200B\u200B", prompt: "folk song" })).toEqual({ ok: false, problem: { field: "lyrics", reason: "invisible" } });
+  });
+
+  it("still calls empty or whitespace-only input missing", () => {
+    expect(checkSongInput({ ...base, lyrics: "  \n", prompt: "" })).toEqual({ ok: false, problem: { field: "input", reason: "missing" } });
+  });
+
+  it("counts the limits on the normalized text: zero-width padding does not make lyrics long enough", () => {
+    // 4 English characters padded with 10 zero-width spaces: 14 code points raw, 4 once normalized.
+    const check = checkSongInput({ ...base, lyrics: `la${"\u200B".repeat(10)}la` });
+    expect(check).toEqual({ ok: false, problem: { field: "lyrics", unit: "english-characters", min: 5, max: 2000, actual: 4 } });
+  });
+
+  it("counts the limits on the normalized text: invisible characters do not push lyrics over the maximum", () => {
+    const lyrics = `${"a".repeat(2000)}${"\u200B".repeat(50)}`;
+    expect(checkSongInput({ ...base, lyrics })).toMatchObject({ ok: true, mode: "non-streaming" });
   });
 });

@@ -1,13 +1,40 @@
 import { describe, expect, it } from "vitest";
-import { DashScopeError } from "../../src/dashscope/errors.js";
+import { DashScopeError, DashScopeOutcomeUnknownError } from "../../src/dashscope/errors.js";
 import { describeFailure } from "../../src/discord/failure-text.js";
 import { localTranslator } from "../../src/discord/router.js";
 import { UserError } from "../../src/errors.js";
+import { DASHSCOPE_ERRORS } from "../fakes/dashscope/index.js";
 
 const t = localTranslator("en-US");
 const dashscope = (code: string, status?: number) => new DashScopeError({ code, status, message: "raw upstream text sk-secret", endpoint: "/services/audio/music/generation" });
 
 describe("what users read when something fails", () => {
+  it.each(Object.entries(DASHSCOPE_ERRORS))("%s reads the same whether it came over HTTP %j or inside a 200 body", (code, entry) => {
+    const overHttp = describeFailure(dashscope(code, entry.status), t, "ref123");
+    const inOkBody = describeFailure(dashscope(code, 200), t, "ref123");
+    expect(inOkBody).toEqual(overHttp);
+  });
+
+  it("tells plainly that a call lost after sending may have been charged, and was not sent again", () => {
+    const lost = new DashScopeOutcomeUnknownError({ reason: "cut-off", message: "x", endpoint: "/e", status: 200 });
+    const { text, level } = describeFailure(lost, t, "ref123");
+    expect(text).toMatch(/may have been charged/);
+    expect(text).toMatch(/not sent again/);
+    expect(level).toBe("warn");
+  });
+
+  it("says a call given up at its time limit may have been charged", () => {
+    const late = new DashScopeOutcomeUnknownError({ reason: "timed-out", message: "x", endpoint: "/e" });
+    expect(describeFailure(late, t, "ref123").text).toMatch(/took longer than the bot waits.*may have been charged.*not sent again/);
+  });
+
+  it("says how long a silent stream was waited for", () => {
+    const idle = new DashScopeOutcomeUnknownError({ reason: "stream-idle", idleMs: 30_000, message: "x", endpoint: "/e", status: 200 });
+    const { text } = describeFailure(idle, t, "ref123");
+    expect(text).toMatch(/nothing for 30 seconds/);
+    expect(text).toMatch(/may have been charged/);
+  });
+
   it.each([
     ["InvalidApiKey", 401, /API key was refused/],
     ["AccessDenied", 403, /no access to this model/],

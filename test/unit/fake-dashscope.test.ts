@@ -756,6 +756,64 @@ describe("fake DashScope scripted faults", () => {
     expect(json(stream.frames[0]!.data).message).toBe("Response stream timeout");
   });
 
+  it("answers a plain call's scripted error under HTTP 200 when told (httpStatus: 200), body unchanged", async () => {
+    const fake = await startFake();
+    fake.enqueue({ kind: "error", status: 400, code: "InvalidParameter", httpStatus: 200 });
+    const res = await callMusic(fake, { prompt: "pop" });
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toBe("application/json");
+    expect(json(res.text)).toEqual({ request_id: res.headers["x-request-id"], code: "InvalidParameter", message: expect.any(String) });
+    expect(fake.billed().songs).toBe(0);
+  });
+
+  it("stalls a stream after the scripted number of events, keeping the connection open until the client leaves", async () => {
+    const fake = await startFake();
+    fake.enqueue({ kind: "stall-mid-stream", afterEvents: 2 });
+    const res = await request(musicUrl(fake), callInit(fake, { prompt: STREAM_PROMPT }, { sse: true }));
+    expect(res.statusCode).toBe(200);
+    let text = "";
+    const reading = (async () => {
+      for await (const chunk of res.body) text += Buffer.from(chunk as Uint8Array).toString("utf8");
+    })();
+    // Well past generationMs (20 ms): a finished stream would have ended by now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(parseSse(text).map((f) => f.event)).toEqual(["result", "result"]);
+    expect(fake.requests[0]).toMatchObject({ fault: "stall-mid-stream", completed: false, events: 2 });
+    res.body.destroy();
+    await reading.catch(() => undefined);
+    expect(fake.billed().songs).toBe(1);
+    expect(fake.pendingFaults).toEqual([]);
+  });
+
+  it("never gives a stall-mid-stream fault to a plain call", async () => {
+    const fake = await startFake();
+    fake.enqueue({ kind: "stall-mid-stream", afterEvents: 0 });
+    expect((await callMusic(fake, { prompt: "pop" })).status).toBe(200);
+    expect(fake.pendingFaults).toHaveLength(1);
+  });
+
+  it("writes expires_at as a date string in every event (expires-at-date), leaving URL and usage intact", async () => {
+    const fake = await startFake();
+    fake.enqueue({ kind: "malformed", variant: "expires-at-date" }, { kind: "malformed", variant: "expires-at-date" });
+    const plain = json((await callMusic(fake, { prompt: "pop" })).text);
+    expect(plain.output.audio.expires_at).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    expect(plain.output.audio.url).toContain("/results/");
+    expect(plain.usage.duration).toBe(2);
+    const stream = await readStream(fake, { prompt: STREAM_PROMPT });
+    expect(stream.frames.map((f) => typeof json(f.data).output.audio.expires_at)).toEqual(stream.frames.map(() => "string"));
+  });
+
+  it("counts billed songs: finished, cut off or stalled, but not refused", async () => {
+    const fake = await startFake();
+    await callMusic(fake, { prompt: "pop" });
+    fake.enqueue({ kind: "reset-mid-stream", afterEvents: 0 });
+    await expect(callMusic(fake, { prompt: "pop" })).rejects.toThrow();
+    await callMusic(fake, { prompt: "pop", gender: "robot" });
+    fake.enqueue({ kind: "error", status: 500, code: "InternalError.Algo" });
+    await callMusic(fake, { prompt: "pop" });
+    expect(fake.billed()).toEqual({ songs: 2, analyses: 0 });
+  });
+
   it("aims a fault at result downloads with path, and leaves downloads alone otherwise", async () => {
     const fake = await startFake();
     const url = json((await callMusic(fake, { prompt: "pop" })).text).output.audio.url as string;

@@ -35,6 +35,7 @@ const SONG_SECONDS_HELD = 200;
 export function songInputError(check: Extract<SongInputCheck, { ok: false }>): UserError {
   const problem = check.problem;
   if (problem.field === "input") return new UserError("song.input.missing");
+  if ("reason" in problem) return new UserError("song.input.invisible", { field: problem.field });
   if (problem.actual < problem.min) {
     return new UserError("song.input.tooShort", { field: problem.field, unit: problem.unit, min: problem.min, actual: problem.actual });
   }

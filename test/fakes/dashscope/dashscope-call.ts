@@ -99,6 +99,8 @@ export type CallContext = {
   signal: AbortSignal;
   /** The body went over the fake's limit (8 MiB) and was cut. */
   bodyTooLarge: boolean;
+  /** Called once an endpoint's work is done (its `answer()` resolved): DashScope bills from here. */
+  onAnswered(): void;
 };
 
 const JSON_TYPE = "application/json";
@@ -148,7 +150,7 @@ function sendError(ctx: CallContext, error: ApiError, sse: boolean, delivery: Er
     res.end(body);
     return;
   }
-  res.writeHead(error.status, { ...headers, "content-type": JSON_TYPE, "content-length": Buffer.byteLength(data) });
+  res.writeHead(delivery.httpStatus ?? error.status, { ...headers, "content-type": JSON_TYPE, "content-length": Buffer.byteLength(data) });
   res.end(data);
 }
 
@@ -256,6 +258,7 @@ export async function handleDashScopeCall(ctx: CallContext, endpoint: DashScopeE
       sendError(ctx, failureOf(thrown), false);
       return;
     }
+    ctx.onAnswered();
     await sleepUntil(startedAt + prepared.durationMs, signal);
     sendPlainAnswer(ctx, answer.final, answerFault);
   }
@@ -287,6 +290,12 @@ function malform(payload: unknown, variant: MalformedVariant): string {
     case "missing-url": {
       const copy = structuredClone(payload) as { output?: { audio?: { url?: unknown } } };
       if (copy.output?.audio) delete copy.output.audio.url;
+      return JSON.stringify(copy);
+    }
+    case "expires-at-date": {
+      const copy = structuredClone(payload) as { output?: { audio?: { expires_at?: unknown } } };
+      const audio = copy.output?.audio;
+      if (audio && typeof audio.expires_at === "number") audio.expires_at = new Date(audio.expires_at * 1000).toISOString();
       return JSON.stringify(copy);
     }
   }
@@ -332,10 +341,11 @@ async function streamAnswer(ctx: CallContext, prepared: Extract<PreparedCall, { 
     res.end();
     return;
   }
+  ctx.onAnswered();
 
   const payloads = [...answer.partials, answer.final];
   const cutAt =
-    fault?.kind === "reset-mid-stream" || fault?.kind === "sse-error-mid-stream"
+    fault?.kind === "reset-mid-stream" || fault?.kind === "sse-error-mid-stream" || fault?.kind === "stall-mid-stream"
       ? Math.min(fault.afterEvents, payloads.length - 1)
       : undefined;
   for (const [index, payload] of payloads.entries()) {
@@ -343,6 +353,11 @@ async function streamAnswer(ctx: CallContext, prepared: Extract<PreparedCall, { 
     if (index === cutAt && fault?.kind === "reset-mid-stream") {
       await flushed; // the events before the cut reach the client; then the connection drops
       res.destroy();
+      return;
+    }
+    if (index === cutAt && fault?.kind === "stall-mid-stream") {
+      await flushed; // the events before the stall reach the client; then silence on an open connection
+      if (!signal.aborted) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
       return;
     }
     if (index === cutAt && fault?.kind === "sse-error-mid-stream") {
@@ -353,7 +368,9 @@ async function streamAnswer(ctx: CallContext, prepared: Extract<PreparedCall, { 
       return;
     }
     const isFinal = index === payloads.length - 1;
-    const data = isFinal && fault?.kind === "malformed" ? malform(payload, fault.variant ?? "truncated-json") : JSON.stringify(payload);
+    // A drifted field drifts in every event; the other variants only spoil the final one.
+    const spoiled = fault?.kind === "malformed" && (isFinal || fault.variant === "expires-at-date");
+    const data = spoiled ? malform(payload, fault.variant ?? "truncated-json") : JSON.stringify(payload);
     write("result", 200, data);
   }
   res.end();

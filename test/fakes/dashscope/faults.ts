@@ -9,8 +9,10 @@
  *   DashScope API call (under `/api/v1`, getPolicy included) but never a result download or an
  *   upload to the temporary storage's OSS host, so a test that generates a song and then downloads
  *   it does not lose its fault to the download. Aim at uploads with `path: "/oss-upload"`.
- * - `sse-error-mid-stream` only matches SSE calls; every other kind matches SSE and plain calls.
- * - Faults that change a successful answer (`malformed`, `reset-mid-stream`, `sse-error-mid-stream`)
+ * - `sse-error-mid-stream` and `stall-mid-stream` only match SSE calls; every other kind matches SSE
+ *   and plain calls.
+ * - Faults that change a successful answer (`malformed`, `reset-mid-stream`, `sse-error-mid-stream`,
+ *   `stall-mid-stream`)
  *   only apply to a call that passes validation: an invalid call gets its validation error and leaves
  *   the fault queued. The others (`error`, `delay`, `stall`, `reset`) apply on arrival.
  *
@@ -20,19 +22,26 @@
  *   `:HTTP_STATUS/<status>`, under HTTP `status` for gateway codes (InvalidApiKey, Arrearage,
  *   AccessDenied…, unknown codes) or HTTP 200 for codes the model service raises inside the stream
  *   (InvalidParameter, DataInspectionFailed, Throttling…, InternalError…); `httpStatus` overrides
- *   that HTTP status (see `ApiError.inStream` in errors.ts). `retryAfterSeconds` adds a
- *   `Retry-After` header. On a download or an upload: an OSS-style XML error with that status and code.
+ *   that HTTP status (see `ApiError.inStream` in errors.ts). On a plain call `httpStatus` replaces
+ *   the HTTP status too: `httpStatus: 200` answers the JSON error body under HTTP 200, as DashScope
+ *   was seen to do (issue 7). `retryAfterSeconds` adds a `Retry-After` header. On a download or an
+ *   upload: an OSS-style XML error with that status and code.
  * - `delay`: waits `ms` before anything is sent, then answers normally.
  * - `stall`: reads the request and never answers, until the client gives up or the fake closes.
  * - `reset`: destroys the socket after the request arrives, with no response at all.
  * - `reset-mid-stream`: SSE: sends `afterEvents` result events, then destroys the socket.
- *   Plain call or download: sends the headers and half of the body, then destroys the socket.
+ *   Plain call or download: sends the headers (with the whole body's Content-Length) and half of
+ *   the body, then destroys the socket. The work was done, so it counts as billed (`billed()`).
+ * - `stall-mid-stream`: SSE only: sends `afterEvents` result events, then nothing more, keeping the
+ *   connection open until the client gives up or the fake closes. Billed like a finished call.
  *   Upload: stores the object, sends the headers, then destroys the socket before the body.
  * - `malformed`: a 200 that is not the documented shape (`variant`, default `truncated-json`):
  *   `truncated-json` cuts the JSON (for SSE, the final event's data) in half; `missing-output` drops
  *   `output` (getPolicy: `data`); `missing-url` drops `output.audio.url` (Fun-Music);
  *   `missing-content` drops `output.choices[].message.content` (Qwen-Audio); `html` answers
- *   `text/html` like a confused proxy. On a download: 200 with HTML bytes under the audio
+ *   `text/html` like a confused proxy; `expires-at-date` writes Fun-Music's `output.audio.expires_at`
+ *   as an ISO date string instead of Unix seconds, in every event of a stream (a field the client
+ *   does not need drifting, while URL and `usage.duration` stay usable). On a download: 200 with HTML bytes under the audio
  *   Content-Type; on an upload (`path: "/oss-upload"`): 200 with an HTML body.
  * - `sse-error-mid-stream`: sends `afterEvents` result events (HTTP 200 already), then an
  *   `event:error` frame with `:HTTP_STATUS/<status>` and `{request_id, code, message}`, and ends.
@@ -40,7 +49,7 @@
  * `afterEvents` is clamped so the fault lands before the final event: a stream never completes.
  */
 
-export type MalformedVariant = "truncated-json" | "missing-output" | "missing-url" | "missing-content" | "html";
+export type MalformedVariant = "truncated-json" | "missing-output" | "missing-url" | "missing-content" | "html" | "expires-at-date";
 
 type Targeted = { path?: string };
 
@@ -53,12 +62,16 @@ export type Fault = Targeted &
     | { kind: "reset-mid-stream"; afterEvents: number }
     | { kind: "malformed"; variant?: MalformedVariant }
     | { kind: "sse-error-mid-stream"; afterEvents: number; code: string; status: number; message?: string }
+    | { kind: "stall-mid-stream"; afterEvents: number }
   );
 
 export type FaultKind = Fault["kind"];
 
 /** Faults that change a successful answer and so wait for the call to pass validation. */
-export const ANSWER_FAULTS: ReadonlySet<FaultKind> = new Set(["malformed", "reset-mid-stream", "sse-error-mid-stream"]);
+export const ANSWER_FAULTS: ReadonlySet<FaultKind> = new Set(["malformed", "reset-mid-stream", "sse-error-mid-stream", "stall-mid-stream"]);
+
+/** Faults only an SSE call can take. */
+const SSE_ONLY_FAULTS: ReadonlySet<FaultKind> = new Set(["sse-error-mid-stream", "stall-mid-stream"]);
 
 export type FaultProbe = { path: string; sse: boolean; download: boolean };
 
@@ -91,7 +104,7 @@ function checkFault(fault: Fault): void {
     problems.push("httpStatus must be 200–599");
   }
   if (fault.kind === "delay" && !(fault.ms >= 0)) problems.push("ms must be ≥ 0");
-  if ((fault.kind === "reset-mid-stream" || fault.kind === "sse-error-mid-stream") && !whole(fault.afterEvents)) {
+  if ((fault.kind === "reset-mid-stream" || fault.kind === "sse-error-mid-stream" || fault.kind === "stall-mid-stream") && !whole(fault.afterEvents)) {
     problems.push("afterEvents must be a whole number ≥ 0");
   }
   if (problems.length > 0) throw new TypeError(`invalid ${fault.kind} fault: ${problems.join("; ")}`);
@@ -105,7 +118,7 @@ export function createFaultQueue(): FaultQueue {
       queue.push(fault);
     },
     peek(probe) {
-      return queue.find((fault) => matchesPath(fault, probe) && (fault.kind !== "sse-error-mid-stream" || probe.sse));
+      return queue.find((fault) => matchesPath(fault, probe) && (!SSE_ONLY_FAULTS.has(fault.kind) || probe.sse));
     },
     take(fault) {
       const index = queue.indexOf(fault);

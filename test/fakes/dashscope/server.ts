@@ -4,8 +4,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { handleDashScopeCall, type DashScopeEndpoint } from "./dashscope-call.js";
 import { scriptedError } from "./errors.js";
 import { ANSWER_FAULTS, createFaultQueue, type Fault } from "./faults.js";
-import { createMusicEndpoint, type SampleRateStyle, type StreamedWavHeader } from "./music-endpoint.js";
-import { createQwenAudioEndpoint, type OverlongAudio, type SseContentStyle } from "./qwen-audio-endpoint.js";
+import { createMusicEndpoint, MUSIC_PATH, type SampleRateStyle, type StreamedWavHeader } from "./music-endpoint.js";
+import { createQwenAudioEndpoint, QWEN_AUDIO_PATH, type OverlongAudio, type SseContentStyle } from "./qwen-audio-endpoint.js";
 import { newRecord, trackResponse, type RecordedRequest } from "./request-record.js";
 import { createResultStore, RESULTS_PREFIX } from "./results.js";
 import { createTemporaryStorage, UPLOAD_PATH, type UploadedObject } from "./temporary-storage.js";
@@ -53,6 +53,13 @@ export type FakeDashScope = {
   readonly requests: readonly RecordedRequest[];
   /** Faults still waiting for a request. */
   readonly pendingFaults: readonly Fault[];
+  /**
+   * Work DashScope would bill: songs Fun-Music composed and answers Qwen-Audio produced, counted
+   * when the work is done, whether or not the answer then reached the client whole (a
+   * `reset-mid-stream` or `stall-mid-stream` answer counts; a refused or failed call does not).
+   * A test proves "not sent twice" by a count of one.
+   */
+  billed(): { songs: number; analyses: number };
   /** Scripts the next matching request; see faults.ts for matching and effects. */
   enqueue(...faults: Fault[]): void;
   setSongSeconds(seconds: number): void;
@@ -113,6 +120,11 @@ export async function startFakeDashScope(options: FakeDashScopeOptions = {}): Pr
   const mediaDownloadTimeoutMs = positive("mediaDownloadTimeoutMs", options.mediaDownloadTimeoutMs ?? 10_000);
 
   const requests: RecordedRequest[] = [];
+  const billed = { songs: 0, analyses: 0 };
+  const countBilled = (path: string): void => {
+    if (path === `${API_PREFIX}${MUSIC_PATH}`) billed.songs += 1;
+    if (path === `${API_PREFIX}${QWEN_AUDIO_PATH}`) billed.analyses += 1;
+  };
   const faults = createFaultQueue();
   const closing = new AbortController();
   let origin = "";
@@ -180,7 +192,8 @@ export async function startFakeDashScope(options: FakeDashScopeOptions = {}): Pr
     } else if (isUpload) {
       await handleUpload(req, res, body, record, signal);
     } else if (url.pathname.startsWith(`${API_PREFIX}/`)) {
-      await handleDashScopeCall({ req, res, record, apiKey, faults, signal, bodyTooLarge: body.tooLarge }, endpoints.get(url.pathname));
+      const onAnswered = () => countBilled(url.pathname);
+      await handleDashScopeCall({ req, res, record, apiKey, faults, signal, bodyTooLarge: body.tooLarge, onAnswered }, endpoints.get(url.pathname));
     } else {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("Not found: the fake DashScope serves /api/v1/…, /results/… and /oss-upload");
@@ -255,6 +268,9 @@ export async function startFakeDashScope(options: FakeDashScopeOptions = {}): Pr
     requests,
     get pendingFaults() {
       return faults.pending;
+    },
+    billed() {
+      return { ...billed };
     },
     enqueue(...list) {
       for (const fault of list) faults.enqueue(fault);

@@ -398,7 +398,7 @@ describe("generateSong, billing rules", () => {
 
     expect(song).toMatchObject({ url: OSS_URL, billedSeconds: 200, expiresAt: undefined, sampleRate: undefined, channels: 2, requestId: "46c51288-drift" });
     expect(song.audio.toString()).toBe("mp3 bytes");
-    expect(billed).toEqual([{ requestId: "46c51288-drift", billedSeconds: 200 }]);
+    expect(billed).toEqual([expect.objectContaining({ requestId: "46c51288-drift", billedSeconds: 200, url: OSS_URL, expiresAt: undefined })]);
     const warning = lines().find((line) => line.level === 40);
     expect(warning).toMatchObject({ requestId: "46c51288-drift", drift: expect.arrayContaining([expect.stringContaining("output.audio.expires_at")]) });
   });

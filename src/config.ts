@@ -46,6 +46,12 @@ const configSchema = z.object({
   ANALYSIS_REPLIES_PUBLIC: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   ANALYSIS_SEND_DISCORD_LINKS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   ANALYSES_AT_ONCE: positiveInt(2),
+  // "auto": Discord's recommended count from GET /gateway/bot, asked at start.
+  SHARD_COUNT: z
+    .string()
+    .regex(/^(auto|[1-9]\d*)$/, 'must be "auto" or a whole number of shards (1 or more)')
+    .transform((value): number | "auto" => (value === "auto" ? "auto" : Number(value)))
+    .default(1),
   OWNER_IDS: z
     .string()
     .regex(/^\d{17,20}(\s*,\s*\d{17,20})*$/, "must be Discord user ids separated by commas")
@@ -82,6 +88,8 @@ export type Config = {
   analysesAtOnce: number;
   /** Bot owners: they see usage across every server. */
   ownerIds: ReadonlySet<string>;
+  /** 1: one process, as without sharding; more or "auto": a discord.js ShardingManager and one process per shard. */
+  shardCount: number | "auto";
   /** Ledger database, prices and quota defaults (see src/usage/config.ts). */
   usage: UsageConfig;
 };
@@ -108,10 +116,18 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
     return { ok: false, problems };
   }
   const e = parsed.data;
+  const problems: string[] = [];
   // A hold must outlive the longest song call, or a slow song's hold would expire while it runs.
   if (usage.config.reservationTtlMs < e.MUSIC_TIMEOUT_SECONDS * 1000 + 5 * 60 * 1000) {
-    return { ok: false, problems: [`QUOTA_RESERVATION_TTL_SECONDS must be at least MUSIC_TIMEOUT_SECONDS + 300 (${e.MUSIC_TIMEOUT_SECONDS + 300})`] };
+    problems.push(`QUOTA_RESERVATION_TTL_SECONDS must be at least MUSIC_TIMEOUT_SECONDS + 300 (${e.MUSIC_TIMEOUT_SECONDS + 300})`);
   }
+  // Every shard is its own process on one shared ledger and queue; an SQLite file belongs to one process.
+  if (e.SHARD_COUNT !== 1 && usage.config.database.dialect !== "postgres") {
+    problems.push(
+      `SHARD_COUNT=${e.SHARD_COUNT} needs DATABASE_URL pointing at PostgreSQL (postgres://…): shard processes share one database, and SQLite serves one process only. Use SHARD_COUNT=1, or set DATABASE_URL.`,
+    );
+  }
+  if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
     config: {
@@ -141,6 +157,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       analysisSendDiscordLinks: e.ANALYSIS_SEND_DISCORD_LINKS,
       analysesAtOnce: e.ANALYSES_AT_ONCE,
       ownerIds: new Set((e.OWNER_IDS ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")),
+      shardCount: e.SHARD_COUNT,
       usage: usage.config,
     },
   };

@@ -1,4 +1,4 @@
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Client, Events, GatewayIntentBits } from "discord.js";
 import { createAudioTools, locateFfmpeg } from "./audio/index.js";
 import { parseConfig, secretsOf, type Config } from "./config.js";
@@ -43,6 +43,7 @@ import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
 import { createDbSongRecordStore } from "./songs/song-records-db.js";
 import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
 import { createMetering } from "./usage/metering.js";
+import { processRole, registersCommands, startShardProcesses } from "./shards.js";
 
 /**
  * The composition root: config → logger → clients → Discord client. Nothing else wires.
@@ -243,6 +244,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const ready = new Promise<void>((resolve) => {
     client.once(Events.ClientReady, async (readyClient) => {
       logger.info({ user: readyClient.user.tag, guilds: readyClient.guilds.cache.size }, "connected to Discord");
+      if (!registersCommands(readyClient)) return resolve();
       try {
         const definitions = allCommandDefinitions();
         if (config.devGuildId) await readyClient.application.commands.set(definitions, config.devGuildId);
@@ -290,8 +292,56 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = parsed.config;
-  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const role = processRole(config, process.env);
+  const baseLogger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const logger = role.kind === "shard" ? baseLogger.child({ shard: role.shardId, pid: process.pid }) : baseLogger;
+  const graceMs = 60_000;
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
 
+  let stopping = false;
+  const onStopSignal = (stopAll: () => Promise<void>) => {
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, role.kind === "manager" ? "shutting down: stopping every shard" : "shutting down: finishing songs under way");
+      void stopAll().finally(() => {
+        logger.info("stopped");
+        logger.flush();
+        process.exit(0);
+      });
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    // A shard whose manager is gone (killed outright) stops as on SIGTERM rather than run on unmanaged.
+    if (role.kind === "shard") process.on("disconnect", () => stop("manager gone"));
+  };
+
+  if (role.kind === "manager") {
+    // Each shard process runs this same entry; under tsx (tests, development) it is the .ts file.
+    const entryFile = fileURLToPath(import.meta.url);
+    try {
+      const shards = await startShardProcesses({
+        config,
+        logger: logger.child({ component: "shards" }),
+        entryFile,
+        execArgv: entryFile.endsWith(".ts") ? ["--import", "tsx"] : process.execArgv,
+        graceMs,
+      });
+      onStopSignal(() => shards.stop(graceMs));
+      await shards.ready;
+      logger.info({ shardCount: shards.shardCount }, "every shard is ready");
+    } catch (error) {
+      if (stopping) return;
+      logger.fatal({ err: error }, "could not start the shards");
+      logger.flush();
+      process.exit(1);
+    }
+    return;
+  }
+
+  // discord.js's Client reads SHARD_COUNT from the environment too; unsharded, an empty line in
+  // .env would read as 0 shards. The value is in `config` now.
+  if (role.kind === "single") delete process.env.SHARD_COUNT;
   let bot: RunningBot;
   try {
     bot = await startBot(config, logger);
@@ -300,21 +350,7 @@ async function main(): Promise<void> {
     logger.flush();
     process.exit(1);
   }
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing songs under way");
-    void bot.stop().finally(() => {
-      logger.info("stopped");
-      logger.flush();
-      process.exit(0);
-    });
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
+  onStopSignal(() => bot.stop(graceMs));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -68,4 +68,29 @@ describe("parseConfig", () => {
     const result = parseConfig({ ...required, MUSIC_TIMEOUT_SECONDS: "900", QUOTA_RESERVATION_TTL_SECONDS: "600" });
     expect(result.ok ? [] : result.problems.join("\n")).toMatch(/QUOTA_RESERVATION_TTL_SECONDS must be at least/);
   });
+
+  it("runs one process unless SHARD_COUNT asks for shards, and reads auto or a count", () => {
+    const postgres = { ...required, DATABASE_URL: "postgres://bot@db:5432/dashtune" };
+    const shardCountOf = (env: Record<string, string>) => {
+      const result = parseConfig(env);
+      return result.ok ? result.config.shardCount : result.problems.join("\n");
+    };
+    expect(shardCountOf(required)).toBe(1);
+    expect(shardCountOf({ ...required, SHARD_COUNT: "" })).toBe(1);
+    expect(shardCountOf({ ...required, SHARD_COUNT: "1" })).toBe(1);
+    expect(shardCountOf({ ...postgres, SHARD_COUNT: "4" })).toBe(4);
+    expect(shardCountOf({ ...postgres, SHARD_COUNT: "auto" })).toBe("auto");
+    for (const bad of ["0", "-2", "2.5", "many"]) expect(shardCountOf({ ...postgres, SHARD_COUNT: bad })).toMatch(/SHARD_COUNT must be "auto" or a whole number/);
+  });
+
+  it("refuses shards on SQLite, saying PostgreSQL is needed, among the other problems", () => {
+    for (const shards of ["2", "auto"]) {
+      const result = parseConfig({ ...required, SHARD_COUNT: shards, MUSIC_TIMEOUT_SECONDS: "900", QUOTA_RESERVATION_TTL_SECONDS: "600" });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.problems).toHaveLength(2);
+      expect(result.problems.join("\n")).toContain(`SHARD_COUNT=${shards} needs DATABASE_URL pointing at PostgreSQL`);
+    }
+    expect(parseConfig({ ...required, SHARD_COUNT: "2", DATABASE_URL: "sqlite:/tmp/x.sqlite" }).ok).toBe(false);
+  });
 });

@@ -28,6 +28,7 @@ import {
   type FormErrorItem,
   type StartFakeDiscordOptions,
 } from "../fakes/discord/index.js";
+import { connectRaw, identifyPayload } from "../fakes/discord/raw-gateway.js";
 
 /** The commands the tests register, in the shape discord.js sends them. */
 const COMMANDS: RESTPostAPIApplicationCommandsJSONBody[] = [
@@ -805,43 +806,9 @@ describe("message events for a client with GUILD_MESSAGES", () => {
   });
 });
 
-interface RawGateway {
-  readonly ws: WebSocket;
-  next(): Promise<Record<string, unknown>>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-  send(payload: object): void;
-}
-
-function connectRaw(url: string): RawGateway {
-  const ws = new WebSocket(url);
-  const queue: Record<string, unknown>[] = [];
-  const waiters: Array<(payload: Record<string, unknown>) => void> = [];
-  ws.on("message", (data, isBinary) => {
-    if (isBinary) return;
-    const payload = JSON.parse(String(data)) as Record<string, unknown>;
-    const waiter = waiters.shift();
-    if (waiter) waiter(payload);
-    else queue.push(payload);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
-  const opened = new Promise<void>((resolve) => ws.once("open", () => resolve()));
-  return {
-    ws,
-    next: () => {
-      const queued = queue.shift();
-      return queued ? Promise.resolve(queued) : new Promise((resolve) => waiters.push(resolve));
-    },
-    closed,
-    send: (payload) => void opened.then(() => ws.send(JSON.stringify(payload))),
-  };
-}
-
 describe("raw gateway protocol", () => {
   let fake: FakeDiscord;
-  const identify = (token: string, intents = GatewayIntentBits.Guilds) => ({
-    op: 2,
-    d: { token, intents, properties: { os: "linux", browser: "test", device: "test" } },
-  });
+  const identify = (token: string, intents = GatewayIntentBits.Guilds) => identifyPayload(token, { intents });
 
   beforeAll(async () => {
     fake = await startFakeDiscord();

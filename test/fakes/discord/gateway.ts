@@ -5,7 +5,7 @@ import { GatewayCloseCodes, GatewayDispatchEvents, GatewayIntentBits, GatewayOpc
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { isInteger, isRecord, type JsonRecord } from "./json.js";
 import { guildCreatePayload, readyPayload } from "./payloads.js";
-import { makeSessionId } from "./snowflake.js";
+import { makeSessionId, shardOfGuild } from "./snowflake.js";
 import type { FakeDiscordWorld } from "./state.js";
 import type { FakeGatewaySession } from "./types.js";
 
@@ -20,6 +20,8 @@ const MAX_CLIENT_PAYLOAD_BYTES = 4096;
 const MAX_CLIENT_PAYLOADS_PER_MINUTE = 120;
 /** How many past dispatches a session keeps for RESUME replays. */
 const RESUME_BUFFER = 1000;
+/** `max_concurrency` counts IDENTIFYs per 5 seconds in each bucket (gateway.mdx, "Session Start Limit Object"). */
+const IDENTIFY_WINDOW_MS = 5000;
 
 interface DispatchRecord {
   readonly s: number;
@@ -32,6 +34,7 @@ interface Session {
   readonly identify: GatewayIdentifyData;
   readonly intents: number;
   readonly shard: readonly [number, number];
+  readonly guildIds: readonly string[];
   seq: number;
   ready: boolean;
   resumable: boolean;
@@ -66,6 +69,7 @@ export class FakeGateway {
       identify: session.identify,
       intents: session.intents,
       shard: session.shard,
+      guildIds: session.guildIds,
       ready: session.ready,
       connected: session.connection !== null,
       resumes: session.resumes,
@@ -162,7 +166,9 @@ export class FakeGateway {
   private identify(connection: Connection, data: unknown): void {
     if (connection.session) return this.close(connection, GatewayCloseCodes.AlreadyAuthenticated, "Already authenticated.");
     if (!isRecord(data) || !isRecord(data.properties)) return this.close(connection, GatewayCloseCodes.DecodeError, "Error while decoding payload.");
-    if (data.token !== this.world.options.token) return this.close(connection, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+    if (data.token !== this.world.options.token || this.world.tokenReset) {
+      return this.close(connection, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+    }
     const intents = data.intents;
     if (!isInteger(intents) || intents < 0 || (intents & ~KNOWN_INTENTS) !== 0) {
       return this.close(connection, GatewayCloseCodes.InvalidIntents, "Invalid intent(s).");
@@ -179,11 +185,24 @@ export class FakeGateway {
       }
       shard = [shardId, shardCount];
     }
+    const guilds = this.world.guilds.filter((guild) => shardOfGuild(guild.info.id, shard[1]) === shard[0]);
+    if (guilds.length > this.world.options.maxGuildsPerShard) {
+      return this.close(connection, GatewayCloseCodes.ShardingRequired, "Sharding required.");
+    }
+    if (this.identifyRateLimited(shard[0])) return this.send(connection, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
+    this.world.sessionStarts += 1;
+    if (this.world.sessionStarts > this.world.options.sessionStartLimit) {
+      // Discord resets the token and ends every session of the app (gateway.mdx, "Identifying").
+      this.world.tokenReset = true;
+      for (const other of this.connections) this.close(other, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+      return;
+    }
     const session: Session = {
       id: makeSessionId(),
       identify: data as unknown as GatewayIdentifyData,
       intents,
       shard,
+      guildIds: guilds.map((guild) => guild.info.id),
       seq: 0,
       ready: false,
       resumable: true,
@@ -194,8 +213,6 @@ export class FakeGateway {
     connection.session = session;
     connection.payloadCompression = data.compress === true && connection.transportCompression === null;
     this.sessionsById.set(session.id, session);
-    // Guild routing follows Discord's sharding formula: (guild_id >> 22) % shard_count.
-    const guilds = this.world.guilds.filter((guild) => Number((BigInt(guild.info.id) >> 22n) % BigInt(shard[1])) === shard[0]);
     this.dispatchTo(session, GatewayDispatchEvents.Ready, readyPayload(this.world, session.id, this.gatewayUrl(), guilds, shard));
     // Without the GUILDS intent Discord sends no GUILD_CREATE; discord.js then stops waiting at once.
     if ((intents & GatewayIntentBits.Guilds) !== 0) {
@@ -205,6 +222,17 @@ export class FakeGateway {
       session.ready = true;
       this.world.notify();
     });
+  }
+
+  /** True when this shard's bucket (`shard_id % max_concurrency`) already identified within the window. */
+  private identifyRateLimited(shardId: number): boolean {
+    if (!this.world.options.enforceIdentifyRateLimit) return false;
+    const now = this.world.clock();
+    const bucket = shardId % this.world.options.maxConcurrency;
+    const recent = (this.world.identifiesByBucket.get(bucket) ?? []).filter((at) => at > now - IDENTIFY_WINDOW_MS);
+    if (recent.length > 0) return true;
+    this.world.identifiesByBucket.set(bucket, [...recent, now]);
+    return false;
   }
 
   private resume(connection: Connection, data: unknown): void {
@@ -248,18 +276,24 @@ export class FakeGateway {
   }
 
   /**
-   * Dispatches an event to every ready session, connected or waiting to resume (Discord replays
-   * missed events on RESUME). Returns when the frames were handed to the sockets.
+   * Dispatches an event to every ready session whose shard owns `guildId`, connected or waiting to
+   * resume (Discord replays missed events on RESUME). An event without a guild (a DM) goes to
+   * shard 0 only (gateway.mdx, "Sharding"). Resolves, once the frames were handed to the sockets,
+   * with the `[shard_id, num_shards]` of each session it went to.
    */
-  async dispatch(event: string, data: unknown, guildId: string | null = null): Promise<void> {
+  async dispatch(event: string, data: unknown, guildId: string | null = null): Promise<Array<readonly [number, number]>> {
     const chains: Promise<void>[] = [];
+    const shards: Array<readonly [number, number]> = [];
     for (const session of this.sessionsById.values()) {
       if (!session.ready || !session.resumable) continue;
-      if (guildId !== null && Number((BigInt(guildId) >> 22n) % BigInt(session.shard[1])) !== session.shard[0]) continue;
+      const owner = guildId === null ? 0 : shardOfGuild(guildId, session.shard[1]);
+      if (owner !== session.shard[0]) continue;
       this.dispatchTo(session, event, data);
+      shards.push(session.shard);
       if (session.connection) chains.push(session.connection.sendChain);
     }
     await Promise.all(chains);
+    return shards;
   }
 
   /** True when some ready session asked for `intent` (e.g. GUILD_MESSAGES for MESSAGE_CREATE). */

@@ -94,5 +94,6 @@ export function createInteractionHandle(world: FakeDiscordWorld, interaction: St
       );
     },
     requests,
+    deliveredTo: () => interaction.deliveredTo.map((shard) => [shard[0], shard[1]] as const),
   };
 }

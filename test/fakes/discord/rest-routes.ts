@@ -154,8 +154,13 @@ export const botRoutes: readonly Route[] = [
       status: 200,
       body: {
         url: context.world.gatewayUrl,
-        shards: 1,
-        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+        shards: context.world.recommendedShards(),
+        session_start_limit: {
+          total: context.world.options.sessionStartLimit,
+          remaining: Math.max(0, context.world.options.sessionStartLimit - context.world.sessionStarts),
+          reset_after: 14_400_000,
+          max_concurrency: context.world.options.maxConcurrency,
+        },
       },
     }),
   },

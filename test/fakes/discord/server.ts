@@ -5,13 +5,13 @@ import { FakeGateway } from "./gateway.js";
 import { parseBody, readRawBody, type ParsedBody } from "./http-body.js";
 import { createInteractionHandle } from "./interaction-handle.js";
 import { interactionRoutes, recordedFiles } from "./interaction-routes.js";
-import { cloneJson } from "./json.js";
+import { cloneJson, isRecord } from "./json.js";
 import { viewMessage } from "./messages.js";
 import { makeGuildState, makeUser } from "./payloads.js";
 import { botRoutes } from "./rest-routes.js";
 import { findRoute, type Route } from "./router.js";
 import { buildComponent, buildMessageCommand, buildModalSubmit, buildSlashCommand, dispatchInteraction } from "./simulate.js";
-import { createSnowflakeGenerator } from "./snowflake.js";
+import { createSnowflakeGenerator, shardOfGuild } from "./snowflake.js";
 import { FakeDiscordWorld, type MutableRecordedRequest, type ResolvedOptions, type StoredInteraction } from "./state.js";
 import type { FakeDiscord, FakeGatewaySession, InteractionHandle, StartFakeDiscordOptions } from "./types.js";
 
@@ -92,7 +92,7 @@ class RequestHandler {
     if (match === undefined) throw discordError.notFound();
     if (match === "method-not-allowed") throw discordError.methodNotAllowed();
     record.route = match.route.template;
-    if (match.route.auth === "bot" && record.authorization !== `Bot ${this.world.options.token}`) throw discordError.unauthorized();
+    if (match.route.auth === "bot" && (this.world.tokenReset || record.authorization !== `Bot ${this.world.options.token}`)) throw discordError.unauthorized();
     const parsed: ParsedBody = await parseBody(raw, record.contentType);
     record.json = parsed.json;
     record.files = recordedFiles(parsed.files);
@@ -116,6 +116,11 @@ function resolveOptions(options: StartFakeDiscordOptions): ResolvedOptions {
     interactionTokenLifetimeMs: options.interactionTokenLifetimeMs ?? 15 * 60 * 1000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
     approvedPrivilegedIntents: options.approvedPrivilegedIntents ?? 0,
+    recommendedShards: options.recommendedShards ?? null,
+    maxGuildsPerShard: options.maxGuildsPerShard ?? 2500,
+    maxConcurrency: options.maxConcurrency ?? 1,
+    enforceIdentifyRateLimit: options.enforceIdentifyRateLimit ?? false,
+    sessionStartLimit: options.sessionStartLimit ?? 1000,
   };
 }
 
@@ -204,6 +209,14 @@ export async function startFakeDiscord(options: StartFakeDiscordOptions = {}): P
       world.users.set(user.id, user);
       return user;
     },
+    waitForSession(predicate, timeoutMs = 10_000) {
+      return world.waitFor(
+        () => gateway.sessions().find((session) => session.ready && session.connected && predicate(session)),
+        timeoutMs,
+        () => `waiting for a matching ready session; sessions: ${JSON.stringify(gateway.sessions().map(({ identify: _identify, ...rest }) => rest))}`,
+      );
+    },
+    shardOf: shardOfGuild,
     waitForReady(timeoutMs = 10_000): Promise<FakeGatewaySession> {
       return world.waitFor(
         () => gateway.sessions().find((session) => session.ready && session.connected),
@@ -227,7 +240,8 @@ export async function startFakeDiscord(options: StartFakeDiscordOptions = {}): P
       return message ? viewMessage(world, message) : undefined;
     },
     dispatch(event: string, data: unknown) {
-      void gateway.dispatch(event, data);
+      const guildId = isRecord(data) && typeof data.guild_id === "string" ? data.guild_id : null;
+      void gateway.dispatch(event, data, guildId);
     },
     async close() {
       if (closed) return;

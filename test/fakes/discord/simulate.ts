@@ -2,7 +2,9 @@ import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
   ButtonStyle,
+  ChannelType,
   ComponentType,
+  InteractionContextType,
   GatewayDispatchEvents,
   InteractionType,
   MessageType,
@@ -16,6 +18,7 @@ import type { FakeGateway } from "./gateway.js";
 import { cloneJson, isInteger, isRecord, textLength, type JsonRecord } from "./json.js";
 import { attachmentFromInput, createStoredMessage, hostAttachment, renderMessage, renderStoredAttachment } from "./messages.js";
 import { interactionBase, makeInteractionEnvelope, type InteractionEnvelope } from "./payloads.js";
+import { FakePermissions, permissionsToString } from "./permissions.js";
 import { makeInteractionToken } from "./snowflake.js";
 import type { FakeDiscordWorld, StoredInteraction, StoredMessage } from "./state.js";
 import type {
@@ -196,6 +199,7 @@ function newInteraction(
     modal: undefined,
     modalSubmitted: false,
     followupIds: [],
+    deliveredTo: [],
   };
 }
 
@@ -205,12 +209,80 @@ export async function dispatchInteraction(world: FakeDiscordWorld, gateway: Fake
   world.interactions.set(interaction.id, interaction);
   world.interactionsByToken.set(interaction.token, interaction);
   interaction.dispatchedAt = world.clock();
-  await gateway.dispatch(GatewayDispatchEvents.InteractionCreate, interaction.payload, interaction.guildId);
+  interaction.deliveredTo.push(...(await gateway.dispatch(GatewayDispatchEvents.InteractionCreate, interaction.payload, interaction.guildId)));
   interaction.dispatchedAt = world.clock();
   world.notify();
 }
 
+/** Global commands a user may run in their DM with the bot: `contexts` includes BotDM, or (unset) the old `dm_permission`. */
+function findDmCommand(world: FakeDiscordWorld, name: string): APIApplicationCommand {
+  const command = world.globalCommands.find((candidate) => candidate.type === ApplicationCommandType.ChatInput && candidate.name === name);
+  if (!command) fail(`no global command "${name}" is registered; guild commands cannot be used in a DM`);
+  const allowed = Array.isArray(command.contexts) ? command.contexts.includes(InteractionContextType.BotDM) : command.dm_permission !== false;
+  if (!allowed) fail(`command "${name}" is not available in DMs (its contexts: ${JSON.stringify(command.contexts)}); Discord does not offer it there`);
+  return command;
+}
+
+/** A slash command in the user's DM with the bot (receiving-and-responding.mdx: `user` instead of `member`, no guild). */
+function buildDmSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput): StoredInteraction {
+  if (input.guildId !== undefined || input.channelId !== undefined) fail("a DM command takes no guildId or channelId");
+  const command = findDmCommand(world, input.name);
+  const guildOnly = (input.options ?? []).filter((option) => option.type !== ApplicationCommandOptionType.String && option.type !== ApplicationCommandOptionType.Integer && option.type !== ApplicationCommandOptionType.Number && option.type !== ApplicationCommandOptionType.Boolean);
+  if (guildOnly.length > 0) fail(`the fake builds DM commands with text, number and boolean options only (got ${guildOnly.map((o) => o.name).join(", ")})`);
+  const user = input.user ?? world.defaultUser;
+  world.users.set(user.id, user);
+  // The option checks only read the guild for guild-only option types, refused above.
+  const envelope = { guild: undefined, channel: {}, user } as unknown as InteractionEnvelope;
+  const options = convertOptions(world, envelope, command.options ?? [], input.options ?? [], "", {});
+  const data: JsonRecord = { id: command.id, name: command.name, type: ApplicationCommandType.ChatInput };
+  if (options.length > 0) data.options = options;
+  const id = world.nextId();
+  const token = makeInteractionToken(id);
+  // One DM channel per user, with a stable id derived from the user's, as Discord keeps one per pair.
+  const channelId = (BigInt(user.id) + 1n).toString();
+  const attachmentSizeLimit = input.attachmentSizeLimit ?? world.options.attachmentSizeLimit;
+  const payload: JsonRecord = {
+    id,
+    application_id: world.applicationId,
+    token,
+    version: 1,
+    type: InteractionType.ApplicationCommand,
+    data,
+    channel: { id: channelId, type: ChannelType.DM, last_message_id: null, flags: 0, recipients: [user] },
+    channel_id: channelId,
+    user,
+    locale: input.locale ?? "en-US",
+    app_permissions: permissionsToString(input.appPermissions ?? FakePermissions.bot),
+    entitlements: [],
+    // A guild-installed app used in its bot DM is authorized by "0" (receiving-and-responding.mdx).
+    authorizing_integration_owners: { "0": "0" },
+    context: InteractionContextType.BotDM,
+    attachment_size_limit: attachmentSizeLimit,
+  };
+  return {
+    id,
+    token,
+    type: InteractionType.ApplicationCommand,
+    payload: payload as unknown as APIInteraction,
+    user,
+    guildId: null,
+    channelId,
+    attachmentSizeLimit,
+    commandName: command.name,
+    dispatchedAt: world.clock(),
+    initial: undefined,
+    originalMessageId: null,
+    sourceMessageId: null,
+    triggeringInteractionId: null,
+    modal: undefined,
+    modalSubmitted: false,
+    followupIds: [],
+    deliveredTo: [],
+  };
+}
+
 export function buildSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput): StoredInteraction {
+  if (input.dm === true) return buildDmSlashCommand(world, input);
   const envelope = makeInteractionEnvelope(world, input, null, fail);
   const command = findCommand(world, envelope.guild.info.id, ApplicationCommandType.ChatInput, input.name);
   const resolved: Resolved = {};

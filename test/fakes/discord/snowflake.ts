@@ -19,6 +19,14 @@ export function createSnowflakeGenerator(clock: () => number): () => string {
   };
 }
 
+/**
+ * The shard that owns a guild: `(guild_id >> 22) % num_shards` (gateway.mdx, "Sharding Formula").
+ * BigInt, because a snowflake does not fit in a double.
+ */
+export function shardOfGuild(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
 /** Milliseconds since the Unix epoch encoded in a snowflake. */
 export function snowflakeTimestamp(id: string): number {
   return Number((BigInt(id) >> 22n) + DISCORD_EPOCH_MS);

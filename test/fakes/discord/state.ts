@@ -25,6 +25,12 @@ export interface ResolvedOptions {
   readonly interactionTokenLifetimeMs: number;
   readonly heartbeatIntervalMs: number;
   readonly approvedPrivilegedIntents: number;
+  /** `null`: one shard per 1,000 guilds, as Discord recommends. */
+  readonly recommendedShards: number | null;
+  readonly maxGuildsPerShard: number;
+  readonly maxConcurrency: number;
+  readonly enforceIdentifyRateLimit: boolean;
+  readonly sessionStartLimit: number;
 }
 
 export interface GuildState {
@@ -102,6 +108,8 @@ export interface StoredInteraction {
   modal: APIModalInteractionResponseCallbackData | undefined;
   modalSubmitted: boolean;
   readonly followupIds: string[];
+  /** `[shard_id, num_shards]` of each session INTERACTION_CREATE went to. */
+  readonly deliveredTo: Array<readonly [number, number]>;
 }
 
 export interface StoredCommand {
@@ -146,6 +154,12 @@ export class FakeDiscordWorld {
   /** Stable command ids per `scope:type:name`, so a re-registered command keeps its id as on Discord. */
   readonly commandIds = new Map<string, string>();
   private readonly changes = new EventEmitter();
+  /** IDENTIFYs so far; each uses one of the day's `sessionStartLimit` session starts. */
+  sessionStarts = 0;
+  /** Set once the session starts ran out: Discord then resets the token, so the old one fails everywhere. */
+  tokenReset = false;
+  /** Times of recent IDENTIFYs per rate-limit bucket (`shard_id % max_concurrency`). */
+  readonly identifiesByBucket = new Map<number, number[]>();
   /** `http://127.0.0.1:PORT`, set once the server listens; attachment URLs hang off it. */
   baseUrl = "";
   gatewayUrl = "";
@@ -161,6 +175,11 @@ export class FakeDiscordWorld {
     this.changes.setMaxListeners(0);
     this.users.set(botUser.id, botUser);
     this.users.set(defaultUser.id, defaultUser);
+  }
+
+  /** GET /gateway/bot `shards`. */
+  recommendedShards(): number {
+    return this.options.recommendedShards ?? Math.max(1, Math.ceil(this.guilds.length / 1000));
   }
 
   guild(id: string): GuildState | undefined {

@@ -48,6 +48,29 @@ export interface StartFakeDiscordOptions {
   readonly approvedPrivilegedIntents?: number;
   /** Time source in ms; tests may pass a controllable clock to expire tokens without waiting. */
   readonly clock?: () => number;
+  /**
+   * `shards` in GET /gateway/bot: the shard count Discord recommends. Default: one per 1,000
+   * guilds (at least 1), as Discord computes it.
+   */
+  readonly recommendedShards?: number;
+  /**
+   * Most guilds one gateway session may hold; an IDENTIFY whose shard would hold more is closed
+   * with 4011 Sharding required. Default 2,500 (gateway.mdx, "Sharding").
+   */
+  readonly maxGuildsPerShard?: number;
+  /** `session_start_limit.max_concurrency`: IDENTIFYs allowed per 5 s per rate-limit bucket. Default 1. */
+  readonly maxConcurrency?: number;
+  /**
+   * Answer an IDENTIFY that exceeds `maxConcurrency` in its bucket (`shard_id % max_concurrency`)
+   * within 5 s with Invalid Session (op 9), as Discord does. Off by default because tests restart
+   * clients faster than Discord allows; sharding tests turn it on.
+   */
+  readonly enforceIdentifyRateLimit?: boolean;
+  /**
+   * `session_start_limit.total`: IDENTIFYs allowed per day. When they run out Discord resets the
+   * token and ends every session; the fake closes with 4004 and refuses the old token. Default 1000.
+   */
+  readonly sessionStartLimit?: number;
 }
 
 export interface FakeGuild {
@@ -180,6 +203,11 @@ export interface SlashCommandOptionInput {
 
 export interface SlashCommandInput extends InteractionContextInput {
   readonly name: string;
+  /**
+   * Sent in the user's DM with the bot instead of a guild: only global commands whose `contexts`
+   * include BotDM (1) can be used there, and Discord delivers it to shard 0.
+   */
+  readonly dm?: boolean;
   readonly options?: readonly SlashCommandOptionInput[];
 }
 
@@ -251,6 +279,8 @@ export interface InteractionHandle {
   waitForFollowup(predicate?: MessagePredicate, timeoutMs?: number): Promise<FakeMessageView>;
   /** Every REST call tied to this interaction, in order, including rejected ones. */
   requests(): RecordedRequest[];
+  /** The `[shard_id, num_shards]` of every gateway session INTERACTION_CREATE was sent to. */
+  deliveredTo(): Array<readonly [number, number]>;
 }
 
 export interface FakeGatewaySession {
@@ -258,6 +288,8 @@ export interface FakeGatewaySession {
   readonly identify: GatewayIdentifyData;
   readonly intents: number;
   readonly shard: readonly [number, number];
+  /** Guilds this session was given in READY (the ones its shard owns). */
+  readonly guildIds: readonly string[];
   readonly ready: boolean;
   readonly connected: boolean;
   readonly resumes: number;
@@ -281,6 +313,10 @@ export interface FakeDiscord {
   createUser(input?: { readonly id?: string; readonly username?: string; readonly globalName?: string | null }): APIUser;
   /** Resolves once a client has IDENTIFIED and received READY and every GUILD_CREATE. */
   waitForReady(timeoutMs?: number): Promise<FakeGatewaySession>;
+  /** Resolves with the first connected, ready session for which `predicate` holds. */
+  waitForSession(predicate: (session: FakeGatewaySession) => boolean, timeoutMs?: number): Promise<FakeGatewaySession>;
+  /** The shard id `(guild_id >> 22) % shardCount` that owns a guild (gateway.mdx, "Sharding Formula"). */
+  shardOf(guildId: string, shardCount: number): number;
   /** Current global commands, or a guild's commands, after the bot's bulk overwrites. */
   registeredCommands(guildId?: string): APIApplicationCommand[];
   sendSlashCommand(input: SlashCommandInput): Promise<InteractionHandle>;
@@ -290,7 +326,10 @@ export interface FakeDiscord {
   /** Every message in a channel (or everywhere), including ones the bot deleted (flagged). */
   messages(channelId?: string): FakeMessageView[];
   message(id: string): FakeMessageView | undefined;
-  /** Sends a raw dispatch to every ready session (for events the helpers do not cover). */
+  /**
+   * Sends a raw dispatch to the ready sessions that would get it: the shard owning `data.guild_id`,
+   * or shard 0 when there is none (for events the helpers do not cover).
+   */
   dispatch(event: string, data: unknown): void;
   close(): Promise<void>;
 }

@@ -1,0 +1,268 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { fileURLToPath } from "node:url";
+import { ApplicationCommandOptionType } from "discord.js";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeDashScope, type FakeDashScope } from "../fakes/dashscope/index.js";
+import { startFakeDiscord, type FakeDiscord, type FakeGatewaySession, type InteractionHandle } from "../fakes/discord/index.js";
+
+/**
+ * `SHARD_COUNT=2` end to end: `node --import tsx src/main.ts` becomes a discord.js ShardingManager
+ * whose two shard processes each run the whole bot against the fake Discord and fake DashScope
+ * (which run here, in the test process) on one PostgreSQL database.
+ */
+
+const PG_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+const ENTRY = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** Starting a tsx process per shard on a busy 2-core machine takes a while; these are ceilings, not expectations. */
+const START_MS = 120_000;
+
+async function whyPostgresIsUnavailable(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return null;
+  } catch (error) {
+    return (error as Error).message || String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+const pgSkipReason = await whyPostgresIsUnavailable(PG_URL);
+if (pgSkipReason !== null) {
+  console.warn(
+    `[shards] sharding end-to-end tests skipped: ${PG_URL.replace(/\/\/[^@/]*@/, "//…@")} is not reachable (${pgSkipReason}); ` +
+      "shards need PostgreSQL. Set TEST_DATABASE_URL to a reachable database to run them.",
+  );
+}
+
+/** A snowflake on a chosen shard of 2: its timestamp part's parity is the shard. */
+function guildIdOnShard(shard: 0 | 1, n: number): string {
+  return (((300_000_000_000n + BigInt(2 * n + shard)) << 22n) | 5n).toString();
+}
+
+type LogLine = Record<string, unknown> & { msg?: string; shard?: number; pid?: number };
+
+/** The manager's stdout, which its shard processes share (they inherit it), as parsed pino lines. */
+function collectLogs(child: ChildProcess): { lines: LogLine[]; waitFor(predicate: (line: LogLine) => boolean, what: string): Promise<LogLine> } {
+  const lines: LogLine[] = [];
+  const events = new EventEmitter();
+  let partial = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    partial += chunk.toString("utf8");
+    const complete = partial.split("\n");
+    partial = complete.pop() ?? "";
+    for (const text of complete) {
+      try {
+        lines.push(JSON.parse(text) as LogLine);
+        events.emit("line");
+      } catch {
+        // Not a log line (e.g. a tsx warning); stderr carries the rest.
+      }
+    }
+  });
+  return {
+    lines,
+    waitFor(predicate, what) {
+      const found = lines.find(predicate);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          events.off("line", check);
+          reject(new Error(`timed out waiting for a log line: ${what}; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`));
+        }, START_MS);
+        const check = () => {
+          const line = lines.find(predicate);
+          if (!line) return;
+          clearTimeout(timer);
+          events.off("line", check);
+          resolve(line);
+        };
+        events.on("line", check);
+      });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
+  const shard0Guild = guildIdOnShard(0, 0);
+  const shard1Guild = guildIdOnShard(1, 0);
+  const otherShard1Guild = guildIdOnShard(1, 1);
+  const databaseName = `dashtune_shards_${randomBytes(4).toString("hex")}`;
+  let discord: FakeDiscord;
+  let dashscope: FakeDashScope;
+  let manager: ChildProcess;
+  let logs: ReturnType<typeof collectLogs>;
+  let stderr = "";
+  let managerExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  beforeAll(async () => {
+    await adminQuery(`CREATE DATABASE "${databaseName}"`);
+    const databaseUrl = new URL(PG_URL);
+    databaseUrl.pathname = `/${databaseName}`;
+    // Identify buckets enforced, as Discord does: two buckets let both shards start at once.
+    discord = await startFakeDiscord({
+      guilds: [
+        { id: shard0Guild, name: "shard 0 server" },
+        { id: shard1Guild, name: "shard 1 server" },
+        { id: otherShard1Guild, name: "another shard 1 server" },
+      ],
+      maxConcurrency: 2,
+      enforceIdentifyRateLimit: true,
+    });
+    dashscope = await startFakeDashScope();
+    manager = spawn(process.execPath, ["--import", "tsx", ENTRY], {
+      cwd: ROOT,
+      // Only what the bot needs: nothing from the developer's shell (or a .env) changes what is tested.
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        DISCORD_TOKEN: discord.token,
+        DASHSCOPE_API_KEY: dashscope.apiKey,
+        DISCORD_API_URL: discord.restUrl,
+        DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
+        DATABASE_URL: databaseUrl.toString(),
+        SHARD_COUNT: "2",
+        LOG_LEVEL: "info",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    managerExit = new Promise((resolve) => manager.once("exit", (code, signal) => resolve({ code, signal })));
+    manager.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+    });
+    logs = collectLogs(manager);
+  }, START_MS);
+
+  afterAll(async () => {
+    if (manager && manager.exitCode === null && manager.signalCode === null) {
+      manager.kill("SIGTERM");
+      await managerExit;
+    }
+    await Promise.allSettled([discord?.close(), dashscope?.close()]);
+    await adminQuery(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+  }, START_MS);
+
+  const waitForShard = (shard: number, notSession?: string): Promise<FakeGatewaySession> =>
+    discord.waitForSession((session) => session.shard[0] === shard && session.shard[1] === 2 && session.sessionId !== notSession, START_MS);
+
+  async function usageMe(guildId: string): Promise<InteractionHandle> {
+    const handle = await discord.sendSlashCommand({
+      name: "usage",
+      guildId,
+      options: [{ type: ApplicationCommandOptionType.Subcommand, name: "me" }],
+    });
+    await handle.waitForOriginal(undefined, 30_000);
+    return handle;
+  }
+
+  const handledBy = (handle: InteractionHandle) =>
+    logs.waitFor((line) => line.msg === "interaction handled" && line.interactionId === handle.id, `interaction ${handle.id} handled`);
+
+  it(
+    "connects each shard process with its own shard id, each seeing only its guilds, and registers commands once",
+    async () => {
+      const [session0, session1] = await Promise.all([waitForShard(0), waitForShard(1)]);
+      expect(session0.identify.shard).toEqual([0, 2]);
+      expect(session1.identify.shard).toEqual([1, 2]);
+      expect([...session0.guildIds]).toEqual([shard0Guild]);
+      expect([...session1.guildIds].sort()).toEqual([shard1Guild, otherShard1Guild].sort());
+      await logs.waitFor((line) => line.msg === "every shard is ready", "the manager saying every shard is ready");
+
+      const connected = logs.lines.filter((line) => line.msg === "connected to Discord");
+      expect(connected.map((line) => line.shard).sort()).toEqual([0, 1]);
+      expect(connected.find((line) => line.shard === 1)?.guilds).toBe(2);
+      expect(new Set(connected.map((line) => line.pid)).size).toBe(2);
+      const overwrites = discord.requests.filter((request) => request.method === "PUT" && request.route === "/applications/:applicationId/commands");
+      expect(overwrites).toHaveLength(1);
+      expect(discord.registeredCommands().map((command) => command.name)).toContain("usage");
+    },
+    START_MS,
+  );
+
+  it(
+    "answers a command in a guild of shard 1 from the shard-1 process, and one of shard 0 from shard 0",
+    async () => {
+      const onShard1 = await usageMe(shard1Guild);
+      expect(onShard1.deliveredTo()).toEqual([[1, 2]]);
+      expect((await handledBy(onShard1)).shard).toBe(1);
+
+      const onShard0 = await usageMe(shard0Guild);
+      expect(onShard0.deliveredTo()).toEqual([[0, 2]]);
+      expect((await handledBy(onShard0)).shard).toBe(0);
+    },
+    START_MS,
+  );
+
+  it(
+    "respawns a killed shard process, which reconnects as shard 1 and answers again",
+    async () => {
+      const before = await waitForShard(1);
+      const connected = logs.lines.find((line) => line.msg === "connected to Discord" && line.shard === 1);
+      const oldPid = connected?.pid;
+      if (typeof oldPid !== "number") throw new Error("no pid logged for shard 1");
+      process.kill(oldPid, "SIGKILL");
+
+      await logs.waitFor((line) => line.msg === "shard process died; starting it again" && line.shard === 1, "the manager seeing shard 1 die");
+      const after = await waitForShard(1, before.sessionId);
+      expect(after.identify.shard).toEqual([1, 2]);
+      expect([...after.guildIds].sort()).toEqual([shard1Guild, otherShard1Guild].sort());
+      const reconnected = await logs.waitFor(
+        (line) => line.msg === "connected to Discord" && line.shard === 1 && line.pid !== oldPid,
+        "the new shard-1 process connecting",
+      );
+      expect(isAlive(oldPid)).toBe(false);
+
+      const handle = await usageMe(otherShard1Guild);
+      const handled = await handledBy(handle);
+      expect(handled.shard).toBe(1);
+      expect(handled.pid).toBe(reconnected.pid);
+      // The respawned shard does not register commands again.
+      expect(discord.requests.filter((request) => request.method === "PUT" && request.route === "/applications/:applicationId/commands")).toHaveLength(1);
+    },
+    START_MS,
+  );
+
+  it(
+    "stops every shard process and then itself on SIGTERM",
+    async () => {
+      const shardPids = [0, 1].map((shard) => logs.lines.filter((line) => line.msg === "connected to Discord" && line.shard === shard).at(-1)?.pid);
+      expect(shardPids.every((pid) => typeof pid === "number" && isAlive(pid))).toBe(true);
+      manager.kill("SIGTERM");
+      const exit = await managerExit;
+      expect({ exit, stderr: stderr.slice(-2000) }).toMatchObject({ exit: { code: 0, signal: null } });
+      for (const pid of shardPids) expect(isAlive(pid as number)).toBe(false);
+      const stopped = logs.lines.filter((line) => line.msg === "stopped");
+      // Each shard's own "stopped" (after its graceful stop), then the manager's.
+      expect(stopped.map((line) => line.shard ?? "manager").sort()).toEqual([0, 1, "manager"]);
+      expect(discord.sessions().filter((session) => session.connected)).toEqual([]);
+      expect(discord.internalErrors).toEqual([]);
+    },
+    START_MS,
+  );
+});

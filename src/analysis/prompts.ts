@@ -4,6 +4,8 @@
  * answer's language, so parsing never depends on translation.
  */
 
+import { englishLanguageName } from "../i18n/locales.js";
+
 export const sectionLabels = ["Summary", "Transcript", "Language", "Speaker", "Emotion", "Sounds", "Music"] as const;
 export type SectionLabel = (typeof sectionLabels)[number];
 
@@ -15,22 +17,13 @@ export type AnalysisQuestion =
   | { kind: "translate" }
   | { kind: "ask"; question: string };
 
-const englishLanguageNames = new Intl.DisplayNames(["en"], { type: "language" });
-
 /**
- * The language a Discord locale stands for, in English words the model understands
- * ("Danish", "Brazilian Portuguese", "Simplified Chinese"); English when unknown.
+ * The language a Discord locale stands for, in English words the model understands ("Danish",
+ * "Brazilian Portuguese", "Simplified Chinese", "Japanese"); English when unknown. The member's
+ * own language, even one the bot's catalogs don't have: Qwen-Audio writes many more.
  */
 export function languageOfLocale(locale: string | undefined): string {
-  if (!locale) return "English";
-  if (locale === "zh-CN") return "Simplified Chinese";
-  if (locale === "zh-TW") return "Traditional Chinese";
-  if (locale === "en-US" || locale === "en-GB") return "English";
-  try {
-    return englishLanguageNames.of(locale) ?? "English";
-  } catch {
-    return "English";
-  }
+  return englishLanguageName(locale);
 }
 
 export function systemPrompt(language: string): string {

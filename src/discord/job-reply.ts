@@ -17,6 +17,7 @@ import type { LocalTranslate } from "./failure-text.js";
 import { isInteractionTokenGone } from "./channel-fallback.js";
 import { discordLimits, ellipsize } from "./limits.js";
 import { formatElapsed } from "./progress.js";
+import { serverCatalogLocaleOf } from "../i18n/index.js";
 import { localTranslator } from "./router.js";
 
 const noMentions = { parse: [] as [] };
@@ -50,7 +51,7 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
   const mention = `<@${job.userId}>`;
   return {
     t: localTranslator(job.locale),
-    tPublic: localTranslator(job.guildId ? (job.guildLocale ?? undefined) : job.locale),
+    tPublic: localTranslator(job.guildId ? serverCatalogLocaleOf(job.guildLocale, job.locale) : job.locale),
     tokenValid: () => Date.now() < job.tokenExpiresAt.getTime() - TOKEN_MARGIN_MS,
     async edit(options) {
       await webhook.editMessage("@original", { allowedMentions: noMentions, ...options });

@@ -12,7 +12,7 @@ import {
   type StringSelectMenuInteraction,
 } from "discord.js";
 import { DashScopeError } from "../dashscope/errors.js";
-import { translate, type MessageKey } from "../i18n/index.js";
+import { catalogLocaleOf, serverCatalogLocaleOf, translate, type CatalogLocale, type MessageKey } from "../i18n/index.js";
 import type { Logger } from "../log.js";
 import { isInteractionTokenGone, sendToChannel } from "./channel-fallback.js";
 import { parseCustomId, type CustomId } from "./custom-id.js";
@@ -21,8 +21,19 @@ import { describeFailure, type LocalTranslate } from "./failure-text.js";
 export type HandlerContext = {
   /** A child logger carrying interactionId, userId, guildId and command. */
   log: Logger;
-  /** Translates into the invoking user's language. */
+  /**
+   * Translates into the member's language (`interaction.locale`): for what only they see, such as
+   * ephemeral replies, errors, refusals, forms and the buttons on private messages.
+   */
   t: LocalTranslate;
+  /**
+   * Translates into the server's language (`guild_locale`; in a DM, the member's): for what the
+   * whole channel sees, such as a song result, its progress and the channel fallback. English
+   * where the server's language has no catalog.
+   */
+  tServer: LocalTranslate;
+  /** The catalog language of `t` and of `tServer`, for formatting numbers alongside them. */
+  locales: { member: CatalogLocale; server: CatalogLocale };
   /**
    * Call once the reply holds real content (a delivered song). Until then a deferred or
    * progress-edited reply is a placeholder, which the error boundary removes on failure.
@@ -52,8 +63,9 @@ export type InteractionRoutes = {
   modals: RoutesFor<ModalSubmitInteraction>;
 };
 
-export function localTranslator(locale: string | undefined): LocalTranslate {
-  return ((key: MessageKey, params?: unknown) => (translate as (l: string | undefined, k: MessageKey, p?: unknown) => string)(locale, key, params)) as LocalTranslate;
+/** A translator bound to one Discord locale (any of Discord's; see `catalogLocaleOf`). */
+export function localTranslator(locale: string | null | undefined): LocalTranslate {
+  return ((key: MessageKey, params?: unknown) => (translate as (l: string | null | undefined, k: MessageKey, p?: unknown) => string)(locale, key, params)) as LocalTranslate;
 }
 
 /** A short id that ties what a user is told to the log line about it. */
@@ -83,9 +95,15 @@ export function createInteractionRouter(routes: InteractionRoutes, logger: Logge
       command: routeName(interaction),
     });
     let replyIsFinal = false;
+    const locales = {
+      member: catalogLocaleOf(interaction.locale),
+      server: serverCatalogLocaleOf(interaction.guildLocale, interaction.locale),
+    };
     const context: HandlerContext = {
       log,
-      t: localTranslator(interaction.locale),
+      t: localTranslator(locales.member),
+      tServer: localTranslator(locales.server),
+      locales,
       markReplyFinal: () => {
         replyIsFinal = true;
       },

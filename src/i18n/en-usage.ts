@@ -113,3 +113,9 @@ export const enUsage = {
   "limits.value.notUnlimited": (p: { name: string }) =>
     `**${p.name}** can't be unlimited: give a number of seconds (\`0\` turns the cooldown off), or \`default\`.`,
 } satisfies Record<string, (params: never) => string>;
+
+/**
+ * What a translation of the usage text must be: every key, each taking exactly English's
+ * parameters (a translation may ignore one, e.g. a count English needs only for its plural).
+ */
+export type UsageCatalog = { [K in keyof typeof enUsage]: (typeof enUsage)[K] };

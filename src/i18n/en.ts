@@ -1,27 +1,45 @@
 /**
- * English user-facing text: the source of truth for every message key.
- * Other locales may translate any subset; missing keys fall back to these.
+ * English user-facing text: the source of truth for every message key. Every other catalog
+ * (`zh-CN.ts`, `ja.ts`) must give every key with these parameters: the type checker refuses one
+ * that misses a key or uses a parameter English does not have.
  */
 
-const limitUnits = {
-  "chinese-characters": "Chinese characters",
-  "english-characters": "characters",
-  "english-words": "English words",
-  characters: "characters",
-} as const;
-
 import { enUsage } from "./en-usage.js";
+import { formatClock, formatInteger } from "./format.js";
+
+/** What a limit counts, as the Fun-Music reference states it; `field` is the input it counts. */
+type LimitUnit = "chinese-characters" | "english-characters" | "english-words" | "characters";
+type SongField = "lyrics" | "prompt";
+
+const plural = (count: number, one: string, many: string) => (count === 1 ? one : many);
+
+/** `3 Chinese characters`, `1 English word`, `1,200 characters`. */
+function counted(count: number, unit: LimitUnit): string {
+  const n = formatInteger(count, "en");
+  switch (unit) {
+    case "chinese-characters":
+      return `${n} Chinese ${plural(count, "character", "characters")}`;
+    case "english-words":
+      return `${n} English ${plural(count, "word", "words")}`;
+    case "english-characters":
+    case "characters":
+      return `${n} ${plural(count, "character", "characters")}`;
+  }
+}
+
+/** "Your lyrics are", "Your prompt is": lyrics is a plural noun. */
+const yourField = (field: SongField) => (field === "lyrics" ? "Your lyrics are" : "Your prompt is");
 
 export const en = {
   ...enUsage,
   // /song: input problems
   "song.input.missing": () => "Give me a **prompt** (a description of the song) or **lyrics** to sing.",
-  "song.input.tooShort": (p: { field: string; unit: keyof typeof limitUnits; min: number; actual: number }) =>
-    `Your ${p.field} is too short: ${p.actual} ${limitUnits[p.unit]}, and Fun-Music needs at least ${p.min}. Add ${p.min - p.actual} more.`,
-  "song.input.tooLong": (p: { field: string; unit: keyof typeof limitUnits; max: number; actual: number }) =>
-    `Your ${p.field} is too long: ${p.actual} ${limitUnits[p.unit]}, and Fun-Music takes at most ${p.max}. Remove ${p.actual - p.max}.`,
-  "song.input.invisible": (p: { field: string }) =>
-    `Your ${p.field} has nothing visible in it: only invisible characters (zero-width spaces, control or text-direction marks), which are removed before sending. Type some words and try again. Nothing was sent or charged.`,
+  "song.input.tooShort": (p: { field: SongField; unit: LimitUnit; min: number; actual: number }) =>
+    `${yourField(p.field)} too short: ${counted(p.actual, p.unit)}, and Fun-Music needs at least ${counted(p.min, p.unit)}. Add ${formatInteger(p.min - p.actual, "en")} more.`,
+  "song.input.tooLong": (p: { field: SongField; unit: LimitUnit; max: number; actual: number }) =>
+    `${yourField(p.field)} too long: ${counted(p.actual, p.unit)}, and Fun-Music takes at most ${counted(p.max, p.unit)}. Remove ${formatInteger(p.actual - p.max, "en")}.`,
+  "song.input.invisible": (p: { field: SongField }) =>
+    `${yourField(p.field)} empty once invisible characters (zero-width spaces, control or text-direction marks) are removed before sending. Type some words and try again. Nothing was sent or charged.`,
   "song.promptIgnored": () =>
     "You gave both lyrics and a prompt. Fun-Music sings the lyrics and ignores the prompt, so your prompt was not used.",
 
@@ -97,7 +115,7 @@ export const en = {
   "analysis.note.truncated": (p: { analysed: string; duration: string }) => `Only the first ${p.analysed} of ${p.duration} were analysed.`,
   "analysis.note.failedParts": (p: { ranges: string }) => `These parts could not be analysed: ${p.ranges}.`,
   "analysis.note.cutShort": () => "The answer reached the model's length limit and may end early.",
-  "analysis.note.otherFiles": (p: { count: number }) => `This message has ${p.count} more audio file(s): pick one below to analyse it.`,
+  "analysis.note.otherFiles": (p: { count: number }) => `This message has ${p.count} more audio ${plural(p.count, "file", "files")}: pick one below to analyse it.`,
   "analysis.footer": (p: { page: number; pages: number; model: string }) => `Page ${p.page}/${p.pages} · ${p.model}`,
   "analysis.button.transcribe": () => "Transcribe",
   "analysis.button.music": () => "Describe the music",
@@ -183,8 +201,15 @@ export const en = {
   "error.unexpected": (p: { reference: string }) =>
     `Something went wrong on my side. If it keeps happening, give a server admin this reference: \`${p.reference}\`.`,
   "error.unknownInteraction": () => "I don't know this button or command any more. Try running the command again.",
-  "duration.seconds": (p: { seconds: number }) => `${Math.floor(p.seconds / 60)}:${String(p.seconds % 60).padStart(2, "0")}`,
+  "duration.seconds": (p: { seconds: number }) => formatClock(p.seconds),
 } satisfies Record<string, (params: never) => string>;
 
 export type MessageKey = keyof typeof en;
 export type MessageParams<K extends MessageKey> = Parameters<(typeof en)[K]>[0];
+
+/**
+ * What a translation must be: every key, each taking exactly English's parameters. Declared with
+ * `satisfies Catalog`, a catalog that misses a key, adds one, or reads a parameter English does not
+ * pass fails `npm run typecheck`.
+ */
+export type Catalog = { [K in MessageKey]: (typeof en)[K] };

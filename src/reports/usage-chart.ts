@@ -14,6 +14,17 @@
  *   developer laptop, a CI machine with no fonts and `node:*-slim`. Arimo is metric-compatible
  *   with Arial, and ECharts' server-side text measurement (used to place and thin out labels) is
  *   a table of Arial's glyph widths: with this font, its estimates are exact.
+ * - Chinese and Japanese (titles, labels, server and member names) are drawn with Noto Sans SC
+ *   (OFL-1.1, `@expo-google-fonts/noto-sans-sc`, TTF: resvg reads TTF/OTF, not the WOFF2 that the
+ *   @fontsource packages ship), named after Arimo in every text's font list so resvg takes each
+ *   glyph Arimo lacks from it. Its Simplified Chinese set also holds the Traditional hanzi, the
+ *   Japanese kanji and the kana (Hangul and emoji it lacks: see `drawableText`). Two of its nine
+ *   weights are loaded, regular and bold (10.5 MB each; the package takes 92 MB on disk, and an
+ *   image may delete the other weights). Loading them adds about 30 ms to a render that takes a
+ *   fresh worker 0.3–0.5 s. resvg takes a missing glyph from the first loaded face that has it,
+ *   whatever its weight, so a bold title with CJK in it names Noto Sans SC first (its Latin is
+ *   drawn by Noto Sans SC too, one typeface). ECharts measures a character outside its Arial
+ *   table as one em wide, which is what a CJK glyph is.
  *
  * Drawing runs in a worker thread started per chart. On the event loop, building the SVG and
  * encoding the PNG kept it busy 20–90 ms per chart (1–3,660 days) and stalled it by up to 200 ms on
@@ -94,18 +105,33 @@ export type UsageChartOptions = {
 export const MAX_CHART_DAYS = 3660;
 
 export const USAGE_CHART_FONT_FAMILY = "Arimo";
+/** The font family of the CJK font file, as its name table gives it. */
+export const USAGE_CHART_CJK_FONT_FAMILY = "Noto Sans SC";
+/** What every text of the chart asks for: Arimo, and for the glyphs Arimo lacks, Noto Sans SC. */
+export const USAGE_CHART_FONT_STACK = `${USAGE_CHART_FONT_FAMILY}, ${USAGE_CHART_CJK_FONT_FAMILY}`;
+/** For bold text with CJK in it: Noto Sans SC's own bold face for all of it (see above). */
+export const USAGE_CHART_CJK_FONT_STACK = `${USAGE_CHART_CJK_FONT_FAMILY}, ${USAGE_CHART_FONT_FAMILY}`;
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u{3000}-\u{303F}\u{FF00}-\u{FFEF}]/u;
+
+/** The font list for a bold text: CJK first when the text holds any. */
+export function boldFontStack(text: string): string {
+  return CJK.test(text) ? USAGE_CHART_CJK_FONT_STACK : USAGE_CHART_FONT_STACK;
+}
 
 const require = createRequire(import.meta.url);
 
 /**
- * Font settings given to resvg on every render: only the shipped Arimo files, never the system's
- * fonts. Resolved when this module loads, so a missing font package fails at boot, not on `/usage`.
+ * Font settings given to resvg on every render: only the shipped Arimo and Noto Sans SC files, never
+ * the system's fonts. Resolved when this module loads, so a missing font package fails at boot,
+ * not on `/usage`.
  */
 export const USAGE_CHART_FONT_OPTIONS = {
   loadSystemFonts: false,
   fontFiles: [
     require.resolve("@expo-google-fonts/arimo/400Regular/Arimo_400Regular.ttf"),
     require.resolve("@expo-google-fonts/arimo/700Bold/Arimo_700Bold.ttf"),
+    require.resolve("@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf"),
+    require.resolve("@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf"),
   ],
   defaultFontFamily: USAGE_CHART_FONT_FAMILY,
   sansSerifFamily: USAGE_CHART_FONT_FAMILY,
@@ -227,13 +253,28 @@ export type ResolvedOptions = UsageChartOptions & {
   locale: string;
 };
 
-/** Options with defaults filled in; throws on a bad size or locale. */
+/**
+ * Emoji (and what joins and styles them) have no glyph in the shipped fonts, so resvg would draw
+ * each as an empty box; server names are full of them. `©` and `®` are drawn by Arimo and stay.
+ */
+const UNDRAWABLE = /\p{Extended_Pictographic}|[\u{1F1E6}-\u{1F1FF}\u{1F3FB}-\u{1F3FF}\u{200D}\u{20E3}\u{FE0F}]/gu;
+const DRAWN_BY_ARIMO = new Set(["©", "®"]);
+
+/** Text as the chart can draw it: emoji left out, the spaces they leave behind closed up. */
+export function drawableText(text: string): string {
+  const drawable = text.replace(UNDRAWABLE, (found) => (DRAWN_BY_ARIMO.has(found) ? found : ""));
+  return drawable === text ? text : drawable.replace(/\s{2,}/g, " ").trim();
+}
+
+/** Options with defaults filled in, texts made drawable; throws on a bad size or locale. */
 export function resolveOptions(options: UsageChartOptions): ResolvedOptions {
+  const labels = { ...DEFAULT_USAGE_CHART_LABELS, ...options.labels };
   return {
     ...options,
+    title: drawableText(options.title),
     width: checkedSize("width", options.width ?? 1000, 320),
     height: checkedSize("height", options.height ?? 500, 200),
-    labels: { ...DEFAULT_USAGE_CHART_LABELS, ...options.labels },
+    labels: Object.fromEntries(Object.entries(labels).map(([name, text]) => [name, drawableText(text)])) as UsageChartLabels,
     locale: Intl.NumberFormat.supportedLocalesOf(options.locale ?? "en")[0] ?? "en",
   };
 }

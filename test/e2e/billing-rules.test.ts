@@ -88,7 +88,7 @@ describe("billing rules, end to end", () => {
 
   it("refuses lyrics made only of zero-width characters privately, before any call", async () => {
     const { handle, callsMade, songsBilled } = await song({ lyrics: "\u200B\u200B\u200D\u2060\uFEFF\u200C\u200B" });
-    expect(await privateText(handle)).toMatch(/nothing visible.*Nothing was sent or charged/);
+    expect(await privateText(handle)).toMatch(/empty once invisible characters.*are removed.*Nothing was sent or charged/);
     expect(callsMade()).toBe(0);
     expect(songsBilled()).toBe(0);
   });

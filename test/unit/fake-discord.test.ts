@@ -673,6 +673,47 @@ describe("command registration limits", () => {
     ],
     ["two commands with one name", [{ name: "song", description: "d" }, { name: "song", description: "e" }], [1], "APPLICATION_COMMANDS_DUPLICATE_NAME"],
     ["a message command with a description", [{ type: ApplicationCommandType.Message, name: "Listen", description: "no" }], [0, "description"], "BASE_TYPE_MAX_LENGTH"],
+    // Localizations are held to the rules of the text they localize, under known locales only.
+    [
+      "an uppercase localized chat-input name",
+      [{ name: "song", name_localizations: { de: "Lied" }, description: "d" }],
+      [0, "name_localizations", "de"],
+      "APPLICATION_COMMAND_INVALID_NAME",
+    ],
+    [
+      "a localized description over 100",
+      [{ name: "song", description: "d", options: [option("mood", { description_localizations: { ja: "曲".repeat(101) } })] }],
+      [0, "options", 0, "description_localizations", "ja"],
+      "BASE_TYPE_BAD_LENGTH",
+    ],
+    ["a localization under a locale Discord lacks", [{ name: "song", description: "d", description_localizations: { zh: "歌" } }], [0, "description_localizations", "zh"], "BASE_TYPE_CHOICES"],
+    [
+      "a localized choice name over 100",
+      [{ name: "song", description: "d", options: [option("mood", { choices: [{ name: "a", name_localizations: { "zh-CN": "歌".repeat(101) }, value: "a" }] })] }],
+      [0, "options", 0, "choices", 0, "name_localizations", "zh-CN"],
+      "BASE_TYPE_BAD_LENGTH",
+    ],
+    [
+      "a localized message-command name over 32",
+      [{ type: ApplicationCommandType.Message, name: "Listen", name_localizations: { ja: "聞".repeat(33) } }],
+      [0, "name_localizations", "ja"],
+      "BASE_TYPE_BAD_LENGTH",
+    ],
+    [
+      // Default texts of 500 characters, but the longest localization of each field counts: 25,250.
+      "a command whose longest localizations pass 8000 characters",
+      [{
+        name: "song",
+        description: "d",
+        options: Array.from({ length: 25 }, (_, i) =>
+          option(`o${i}`, { choices: Array.from({ length: 10 }, (_, j) => ({ name: "a", name_localizations: { ja: "曲".repeat(100) }, value: `${j}` })) }),
+        ),
+      }],
+      [0],
+      "APPLICATION_COMMAND_TOO_LARGE",
+    ],
+    ["a context that does not exist", [{ name: "song", description: "d", contexts: [0, 3] }], [0, "contexts", 1], "BASE_TYPE_CHOICES"],
+    ["an integration type that does not exist", [{ name: "song", description: "d", integration_types: [2] }], [0, "integration_types", 0], "BASE_TYPE_CHOICES"],
   ];
 
   it.each(rejected)("rejects %s with 50035", async (_name, body, path, code) => {

@@ -62,6 +62,25 @@ describe("song title and file name", () => {
     expect(songFileName("夏日的风", "mp3")).toBe("夏日的风.mp3");
     expect(songFileName("!!!", "mp3")).toBe("song.mp3");
   });
+
+  it("cuts a long title at a word boundary, never inside a word", () => {
+    const name = songFileName("Morning sunlight slips through the curtain, coffee aroma fills up the room and more", "mp3");
+    expect(name).toBe("morning-sunlight-slips-through-the-curtain-coffee-aroma.mp3");
+    // A single word longer than the limit has no boundary to cut at.
+    expect(songFileName("a".repeat(80), "wav")).toBe(`${"a".repeat(60)}.wav`);
+  });
+
+  it("keeps Chinese and Japanese titles readable: as written, clauses dashed, cut between words", () => {
+    expect(songFileName("清晨的阳光，洒在窗帘上", "mp3")).toBe("清晨的阳光-洒在窗帘上.mp3");
+    expect(songFileName("夏の歌　Ｓｕｍｍｅｒ　Ｓｏｎｇ", "mp3")).toBe("夏の歌-summer-song.mp3");
+    const title = "朝の光がカーテンのすきまから差し込んで、コーヒーの香りが部屋いっぱいに広がる、昨日読みかけの本を開いて時間はこうして静かに流れていく";
+    const stem = songFileName(title, "mp3").replace(/\.mp3$/, "");
+    expect(Array.from(stem).length).toBeLessThanOrEqual(60);
+    // The cut falls between two of the words Unicode segmentation finds in the title.
+    const boundaries = new Set([...new Intl.Segmenter(undefined, { granularity: "word" }).segment(title.replace(/、/g, "-"))].map((s) => s.index));
+    expect(boundaries.has(stem.length)).toBe(true);
+    expect(title.replace(/、/g, "-").startsWith(stem)).toBe(true);
+  });
 });
 
 describe("song messages", () => {
@@ -111,9 +130,24 @@ describe("song messages", () => {
   });
 
   it("shows the prompt only for songs made from a prompt", () => {
-    const promptInput = { prompt: "lofi beats", gender: "male" as const, format: "wav" as const, watermark: true };
-    const messages = layoutSongMessages({ lyrics: seedLyrics }, promptInput, "lofi", text);
-    expect(messages[0]?.[0]?.fields?.find((f) => f.name === "Prompt")?.value).toBe("lofi beats");
+    const promptInput = { prompt: "lofi beats\nwith rain in the background", gender: "male" as const, format: "wav" as const, watermark: true };
+    const messages = layoutSongMessages({ lyrics: seedLyrics }, promptInput, "lofi beats", text);
+    expect(messages[0]?.[0]?.fields?.find((f) => f.name === "Prompt")?.value).toBe("lofi beats\nwith rain in the background");
+    const fromLyrics = layoutSongMessages({ lyrics: seedLyrics }, { ...promptInput, lyrics: seedLyrics }, "Morning", text);
+    expect(fromLyrics[0]?.[0]?.fields?.map((f) => f.name)).not.toContain("Prompt");
+  });
+
+  it("does not repeat a prompt the title already shows whole", () => {
+    const input = { prompt: "  Fresh summer   folk song ", gender: "female" as const, format: "mp3" as const, watermark: false };
+    const title = songTitle(input, seedLyrics, "Untitled");
+    expect(title).toBe("Fresh summer folk song");
+    const embed = layoutSongMessages({ lyrics: seedLyrics }, input, title, text)[0]?.[0];
+    expect(embed?.title).toBe("Fresh summer folk song");
+    expect(embed?.fields?.map((f) => f.name)).toEqual(["Vocal", "Format", "Duration"]);
+    // A title cut short still leaves the whole prompt to the field.
+    const long = { ...input, prompt: "x ".repeat(200) };
+    const cut = layoutSongMessages({ lyrics: seedLyrics }, long, songTitle(long, seedLyrics, "Untitled"), text)[0]?.[0];
+    expect(cut?.fields?.map((f) => f.name)).toContain("Prompt");
   });
 
   it("says so when no lyrics came back", () => {

@@ -8,6 +8,7 @@ import {
   renderDailyUsageChartInProcess,
 } from "../../src/reports/usage-chart-render.js";
 import {
+  drawableText,
   fillDays,
   renderDailyUsageChart,
   MAX_CHART_DAYS,
@@ -48,6 +49,38 @@ function differingPixels(a: Buffer, b: Buffer): number {
       pa.data[i + 3] !== pb.data[i + 3]
     ) {
       count++;
+    }
+  }
+  return count;
+}
+
+type Box = { left: number; top: number; right: number; bottom: number };
+/** Where the title is drawn (left 16, top 12, 18 px bold) and where the legend is (top right), at 1000×500. */
+const TITLE_AREA: Box = { left: 10, top: 8, right: 700, bottom: 40 };
+const LEGEND_AREA: Box = { left: 700, top: 8, right: 1000, bottom: 40 };
+
+/** Pixels that differ between two PNGs inside a box. */
+function differingPixelsIn(a: Buffer, b: Buffer, box: Box): number {
+  const pa = PNG.sync.read(a);
+  const pb = PNG.sync.read(b);
+  let count = 0;
+  for (let y = box.top; y < box.bottom; y++) {
+    for (let x = box.left; x < box.right; x++) {
+      const i = (y * pa.width + x) * 4;
+      if ([0, 1, 2, 3].some((c) => pa.data[i + c] !== pb.data[i + c])) count++;
+    }
+  }
+  return count;
+}
+
+/** Pixels in a box bright in every channel: the title's colour (#F2F3F5), not the muted labels' (#B5BAC1). */
+function brightPixelsIn(png: Buffer, box: Box, threshold = 220): number {
+  const image = PNG.sync.read(png);
+  let count = 0;
+  for (let y = box.top; y < box.bottom; y++) {
+    for (let x = box.left; x < box.right; x++) {
+      const i = (y * image.width + x) * 4;
+      if (image.data[i]! >= threshold && image.data[i + 1]! >= threshold && image.data[i + 2]! >= threshold) count++;
     }
   }
   return count;
@@ -203,6 +236,48 @@ describe("the chart's text", () => {
     const render = async (title: string) =>
       (await renderAsync(buildDailyUsageChartSvg(days(30), { title, metric: "requests" }), { font: noFonts })).asPng();
     expect(differingPixels(await render("Usage of the last 30 days"), await render(""))).toBe(0);
+  });
+});
+
+describe("Chinese and Japanese in the chart", () => {
+  const arimoOnly = { ...USAGE_CHART_FONT_OPTIONS, fontFiles: USAGE_CHART_FONT_OPTIONS.fontFiles.filter((file) => file.includes("arimo")) };
+  const withFonts = async (font: typeof USAGE_CHART_FONT_OPTIONS, title: string, labels = {}) =>
+    (await renderAsync(buildDailyUsageChartSvg(days(7), { title, metric: "requests", labels }), { font })).asPng();
+
+  it("draws the glyphs of a CJK title: two titles of the same length differ where the title is", async () => {
+    // A font without the glyphs draws each character as the same empty box, so two different
+    // titles would look alike; with the CJK font they differ in hundreds of pixels.
+    for (const [one, other] of [["夏日音乐俱乐部", "秋夜歌声合唱团"], ["ひらがなの歌", "カタカナの曲"], ["日別の使用状況", "每日用量统计表"]]) {
+      const drawn = differingPixelsIn(await renderDailyUsageChartInProcess(days(7), { title: one!, metric: "requests" }), await renderDailyUsageChartInProcess(days(7), { title: other!, metric: "requests" }), TITLE_AREA);
+      expect(drawn, `${one} / ${other}`).toBeGreaterThan(400);
+      expect(differingPixelsIn(await withFonts(arimoOnly, one!), await withFonts(arimoOnly, other!), TITLE_AREA), `${one} without the CJK font`).toBe(0);
+    }
+  });
+
+  it("writes the title and the legend in the catalog's words, in text bright on the card", async () => {
+    const labels = { songs: "歌曲", analyses: "音频分析" };
+    const chinese = await renderDailyUsageChartInProcess(days(7), { title: "每日用量 · 最近 7 天（UTC）", metric: "requests", labels });
+    const empty = await renderDailyUsageChartInProcess(days(7), { title: "", metric: "requests", labels: { songs: "", analyses: "" } });
+    expect(brightPixelsIn(chinese, TITLE_AREA)).toBeGreaterThan(300);
+    expect(brightPixelsIn(empty, TITLE_AREA)).toBe(0);
+    expect(differingPixelsIn(chinese, empty, LEGEND_AREA)).toBeGreaterThan(150);
+    expect(differingPixelsIn(await withFonts(arimoOnly, "x", labels), await withFonts(arimoOnly, "x", { songs: "音乐", analyses: "分析音频" }), LEGEND_AREA)).toBe(0);
+  });
+
+  it("draws on a card of its own, the same on Discord's dark and light themes", async () => {
+    const image = PNG.sync.read(await renderDailyUsageChartInProcess(days(7), { title: "每日用量", metric: "requests" }));
+    for (const [x, y] of [[0, 0], [image.width - 1, 0], [0, image.height - 1], [image.width - 1, image.height - 1]]) {
+      const i = (y! * image.width + x!) * 4;
+      // Opaque and dark: nothing of the theme shows through, and the light text keeps its contrast.
+      expect([...image.data.subarray(i, i + 4)]).toEqual([0x1e, 0x1f, 0x22, 255]);
+    }
+  });
+
+  it("leaves out emoji, which no shipped font can draw, rather than drawing empty boxes", () => {
+    expect(drawableText("夏日音乐俱乐部 🎵")).toBe("夏日音乐俱乐部");
+    expect(drawableText("🇯🇵 Tokyo 👩‍🎤 Club ❤️")).toBe("Tokyo Club");
+    expect(drawableText("Label© ®")).toBe("Label© ®");
+    expect(svgTexts(buildDailyUsageChartSvg(days(3), { title: "Beats 🎧 Lounge", metric: "requests" }))).toContain("Beats Lounge");
   });
 });
 

@@ -8,15 +8,19 @@ import {
   type RESTPostAPIContextMenuApplicationCommandsJSONBody,
 } from "discord.js";
 import { audioSourcesOf, type AudioSource } from "../../analysis/sources.js";
+import { commandText, localizations } from "../../i18n/commands.js";
 import { UserError } from "../../errors.js";
 import { startAnalysis, type AnalysisServices } from "./flow.js";
 import type { HandlerContext, MessageCommand } from "../router.js";
 
 export const analyzeAudioCommandDefinition = {
   type: ApplicationCommandType.Message,
-  name: "Analyze audio",
-  contexts: [InteractionContextType.Guild],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  // The name in the Apps menu, in the member's language.
+  name: commandText["analyzeAudio.name"].en,
+  name_localizations: localizations("analyzeAudio.name"),
+  // Also for members who install the app to their own account: a voice message in a DM can be analysed.
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
 } as const satisfies RESTPostAPIContextMenuApplicationCommandsJSONBody;
 
 /** The audio on a message, from Discord's metadata alone (nothing is downloaded yet). */

@@ -6,6 +6,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
+import { choiceOf, describedAs } from "../../i18n/commands.js";
 import { newSongModal } from "./views.js";
 import type { HandlerContext, SlashCommand } from "../router.js";
 import { requestSong, type SongServices } from "./flow.js";
@@ -13,45 +14,40 @@ import { requestSong, type SongServices } from "./flow.js";
 export const songCommandDefinition = {
   type: ApplicationCommandType.ChatInput,
   name: "song",
-  description: "Compose a song with Fun-Music from a prompt or your lyrics",
-  contexts: [InteractionContextType.Guild],
-  integration_types: [ApplicationIntegrationType.GuildInstall],
+  ...describedAs("song.description"),
+  // Also for members who install the app to their own account: in any server, and in DMs.
+  contexts: [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel],
+  integration_types: [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall],
   options: [
     {
       type: ApplicationCommandOptionType.String,
       name: "prompt",
-      description: "Describe the song: genre, mood, instruments, theme",
+      ...describedAs("song.prompt"),
       // Fun-Music's own limit, so Discord stops the user typing more.
       max_length: 2000,
     },
     {
       type: ApplicationCommandOptionType.String,
       name: "lyrics",
-      description: "Lyrics to sing; type \\n for a line break, or leave empty for a multi-line form",
+      ...describedAs("song.lyrics"),
       max_length: 6000,
     },
     {
       type: ApplicationCommandOptionType.String,
       name: "gender",
-      description: "Vocal gender (default female)",
-      choices: [
-        { name: "female", value: "female" },
-        { name: "male", value: "male" },
-      ],
+      ...describedAs("song.gender"),
+      choices: [choiceOf("song.gender.female", "female"), choiceOf("song.gender.male", "male")],
     },
     {
       type: ApplicationCommandOptionType.String,
       name: "format",
-      description: "Audio format (default mp3)",
-      choices: [
-        { name: "mp3", value: "mp3" },
-        { name: "wav", value: "wav" },
-      ],
+      ...describedAs("song.format"),
+      choices: [choiceOf("song.format.mp3", "mp3"), choiceOf("song.format.wav", "wav")],
     },
     {
       type: ApplicationCommandOptionType.Boolean,
       name: "watermark",
-      description: "Append an audible AIGC watermark (Morse code for \"AI\") to the song",
+      ...describedAs("song.watermark"),
     },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;

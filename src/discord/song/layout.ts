@@ -62,19 +62,43 @@ export function songTitle(input: SongInput, resultLyrics: string | undefined, un
   return ellipsize(title.replace(/\s+/g, " "), discordLimits.embedTitle);
 }
 
-/** A file name "named after the song": letters and digits of the title, dash-separated. */
+/** Longest file name stem, in characters: room for a title, well inside any file system's 255 bytes. */
+const FILE_STEM_MAX = 60;
+
+const wordSegmenter = new Intl.Segmenter(undefined, { granularity: "word" });
+
+/**
+ * The longest start of `slug` that ends at a word boundary and holds at most `max` characters.
+ * Words are found by Unicode segmentation, which knows Chinese and Japanese words too (no spaces
+ * there), so `夏天的风吹过` is cut after a word, not inside one. A first word longer than `max`
+ * is cut where the limit falls.
+ */
+function cutAtWord(slug: string, max: number): string {
+  const characters = Array.from(slug);
+  if (characters.length <= max) return slug;
+  let kept = "";
+  let length = 0;
+  for (const { segment } of wordSegmenter.segment(slug)) {
+    const size = Array.from(segment).length;
+    if (length + size > max) break;
+    kept += segment;
+    length += size;
+  }
+  return kept.replace(/-+$/g, "") || characters.slice(0, max).join("");
+}
+
+/**
+ * A file name "named after the song": letters and digits of the title in any script, dash-separated,
+ * cut at a word boundary. CJK titles stay as written (`夏日的风.mp3`); full-width forms become
+ * their usual ones (NFKC).
+ */
 export function songFileName(title: string, format: string): string {
-  const slug = Array.from(
-    title
-      .normalize("NFKC")
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}]+/gu, "-")
-      .replace(/^-+|-+$/g, ""),
-  )
-    .slice(0, 60)
-    .join("")
-    .replace(/-+$/g, "");
-  return `${slug || "song"}.${format}`;
+  const slug = title
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M}]+/gu, "-")
+    .replace(/^-+|-+$/g, "");
+  return `${cutAtWord(slug, FILE_STEM_MAX) || "song"}.${format}`;
 }
 
 /** Renders sections to markdown blocks, each at most `max` characters, split at line ends where possible. */
@@ -126,6 +150,11 @@ export type SongEmbedText = {
   author: string;
 };
 
+/** Whether a title holds all of a text, as `songTitle` writes it (spaces collapsed, nothing cut). */
+function titleShowsWhole(title: string, text: string): boolean {
+  return title === text.trim().replace(/\s+/g, " ");
+}
+
 /** Colour of the bot's song embeds (DashScope orange). */
 const songEmbedColor = 0xff6a00;
 
@@ -142,7 +171,8 @@ export function layoutSongMessages(song: Pick<GeneratedSong, "lyrics">, input: S
     { name: text.formatLabel, value: text.formatValue, inline: true },
   ];
   if (text.durationValue) fields.push({ name: text.durationLabel, value: text.durationValue, inline: true });
-  if (!input.lyrics && input.prompt) {
+  // A one-line prompt is already the title; the field is for a prompt the title shows only the start of.
+  if (!input.lyrics && input.prompt && !titleShowsWhole(title, input.prompt)) {
     fields.push({ name: text.promptLabel, value: ellipsize(escapeUserMarkdown(input.prompt), discordLimits.embedFieldValue) });
   }
 

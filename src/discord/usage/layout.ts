@@ -17,6 +17,7 @@ import type { LocalTranslate } from "../failure-text.js";
 import { discordLimits, ellipsize } from "../limits.js";
 import { escapeUserMarkdown } from "../markdown.js";
 import { embedCharacterCount } from "../song/layout.js";
+import { formatCompact, formatCost, formatInteger, formatPercent } from "../../i18n/format.js";
 
 /*
  * How the usage reports and limits look in Discord: pure functions from the usage store's figures
@@ -39,70 +40,8 @@ export const TOP_LIST_LENGTH = 10;
 // ---------------------------------------------------------------------------------------------
 // Numbers, money, durations, times
 
-const formatters = new Map<string, Intl.NumberFormat>();
-
-/** A cached number format; an unknown or missing locale falls back to English. */
-function numberFormat(locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat {
-  const tag = (locale && safeSupportedLocale(locale)) || "en";
-  const key = `${tag}|${JSON.stringify(options)}`;
-  let format = formatters.get(key);
-  if (!format) {
-    format = new Intl.NumberFormat(tag, options);
-    formatters.set(key, format);
-  }
-  return format;
-}
-
-function safeSupportedLocale(locale: string): string | undefined {
-  try {
-    return Intl.NumberFormat.supportedLocalesOf(locale)[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** `12,345` */
-export function formatInteger(value: number, locale: string | undefined): string {
-  return numberFormat(locale, { maximumFractionDigits: 0 }).format(Math.round(value));
-}
-
-/** Large counts shortened: `950`, `12.3K`, `4.5M` (tokens). */
-export function formatCompact(value: number, locale: string | undefined): string {
-  if (Math.abs(value) < 1000) return formatInteger(value, locale);
-  return numberFormat(locale, { notation: "compact", maximumFractionDigits: 1 }).format(value);
-}
-
-/** Megabytes (MiB, as Discord counts its upload limits) for a sentence: `10`, `25`, `9.5`. */
-export function formatMegabytes(bytes: number, locale: string | undefined): string {
-  const megabytes = bytes / (1024 * 1024);
-  return numberFormat(locale, megabytes < 1 ? { maximumSignificantDigits: 2 } : { maximumFractionDigits: 1 }).format(megabytes);
-}
-
-/** `6.3%` */
-export function formatPercent(ratio: number, locale: string | undefined): string {
-  return numberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(ratio);
-}
-
-/**
- * An estimated cost with its ISO currency code (`CNY 1.23`): a symbol would be ambiguous (¥ is
- * both CNY and JPY). Amounts under one unit keep up to four decimals, since a Qwen-Audio call
- * costs a fraction of a cent and `0.00` would read as free.
- */
-export function formatCost(amount: number, currency: string, locale: string | undefined): string {
-  const small = amount !== 0 && Math.abs(amount) < 1;
-  try {
-    return numberFormat(locale, {
-      style: "currency",
-      currency,
-      currencyDisplay: "code",
-      minimumFractionDigits: 2,
-      maximumFractionDigits: small ? 4 : 2,
-    }).format(amount);
-  } catch {
-    // Prices are validated as three capital letters, but Intl may still not know the code.
-    return `${currency} ${numberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: small ? 4 : 2 }).format(amount)}`;
-  }
-}
+// The figures themselves are written by the one formatting module, shared with the catalogs.
+export { formatCompact, formatCost, formatInteger, formatMegabytes, formatPercent } from "../../i18n/format.js";
 
 /** Music time, whole seconds: `45 s`, `12 min 05 s`, `1 h 02 min` (seconds dropped past an hour). */
 export function formatMusicDuration(seconds: number, f: Formatting): string {

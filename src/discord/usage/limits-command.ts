@@ -10,6 +10,7 @@ import {
 } from "discord.js";
 import { z } from "zod";
 import { UserError } from "../../errors.js";
+import { choiceOf, describedAs, type CommandTextKey } from "../../i18n/commands.js";
 import {
   getQuotaSettings,
   quotaSettingsSchema,
@@ -24,19 +25,19 @@ import type { HandlerContext, SlashCommand } from "../router.js";
 import { formatInteger, formatLimitValue, limitLabel, limitsEmbed, type Formatting } from "./layout.js";
 
 /** The names admins pick from in `/limits set` (Discord shows these; the values are the setting names). */
-const limitChoiceNames = {
-  userDailySongs: "Songs per member per day",
-  userDailyMusicSeconds: "Music seconds per member per day",
-  userDailyAnalyses: "Analyses (and follow-ups) per member per day",
-  guildMonthlyMusicSeconds: "Music seconds per server per month",
-  guildMonthlyCost: "Estimated cost per server per month (in the prices' currency)",
-  songCooldownSeconds: "Seconds between the starts of a member's songs",
-} as const satisfies Record<QuotaSettingName, string>;
+const limitChoiceTexts = {
+  userDailySongs: "limits.choice.userDailySongs",
+  userDailyMusicSeconds: "limits.choice.userDailyMusicSeconds",
+  userDailyAnalyses: "limits.choice.userDailyAnalyses",
+  guildMonthlyMusicSeconds: "limits.choice.guildMonthlyMusicSeconds",
+  guildMonthlyCost: "limits.choice.guildMonthlyCost",
+  songCooldownSeconds: "limits.choice.songCooldownSeconds",
+} as const satisfies Record<QuotaSettingName, CommandTextKey>;
 
 export const limitsCommandDefinition = {
   type: ApplicationCommandType.ChatInput,
   name: "limits",
-  description: "See or change this server's usage limits (Manage Server)",
+  ...describedAs("limits.description"),
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   default_member_permissions: String(PermissionFlagsBits.ManageGuild),
@@ -44,24 +45,24 @@ export const limitsCommandDefinition = {
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "show",
-      description: "This server's limits, and which are the bot's defaults",
+      ...describedAs("limits.show"),
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "set",
-      description: "Change one of this server's limits",
+      ...describedAs("limits.set"),
       options: [
         {
           type: ApplicationCommandOptionType.String,
           name: "limit",
-          description: "Which limit to change",
+          ...describedAs("limits.set.limit"),
           required: true,
-          choices: QUOTA_SETTING_NAMES.map((name) => ({ name: limitChoiceNames[name], value: name })),
+          choices: QUOTA_SETTING_NAMES.map((name) => choiceOf(limitChoiceTexts[name], name)),
         },
         {
           type: ApplicationCommandOptionType.String,
           name: "value",
-          description: "A number (seconds for music and the cooldown), unlimited, or default",
+          ...describedAs("limits.set.value"),
           required: true,
           max_length: 40,
         },

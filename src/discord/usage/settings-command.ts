@@ -9,13 +9,14 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
 import { UserError } from "../../errors.js";
+import { choiceOf, describedAs } from "../../i18n/commands.js";
 import type { GuildSettingsStore } from "../../settings/guild-settings.js";
 import type { HandlerContext, SlashCommand } from "../router.js";
 
 export const settingsCommandDefinition = {
   type: ApplicationCommandType.ChatInput,
   name: "settings",
-  description: "Change how dashtune behaves in this server (Manage Server)",
+  ...describedAs("settings.description"),
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   default_member_permissions: String(PermissionFlagsBits.ManageGuild),
@@ -23,17 +24,14 @@ export const settingsCommandDefinition = {
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "analysis-replies",
-      description: "Whether Analyze audio replies are public or only seen by the person who asked",
+      ...describedAs("settings.analysisReplies"),
       options: [
         {
           type: ApplicationCommandOptionType.String,
           name: "visibility",
-          description: "public: the whole channel sees them; private: only the person who asked",
+          ...describedAs("settings.visibility"),
           required: true,
-          choices: [
-            { name: "private", value: "private" },
-            { name: "public", value: "public" },
-          ],
+          choices: [choiceOf("settings.visibility.private", "private"), choiceOf("settings.visibility.public", "public")],
         },
       ],
     },

@@ -10,6 +10,7 @@ import {
 } from "discord.js";
 import { z } from "zod";
 import { UserError } from "../../errors.js";
+import { choiceOf, describedAs, type CommandTextKey } from "../../i18n/commands.js";
 import type { Logger } from "../../log.js";
 import { renderDailyUsageChart, type UsageChartMetric } from "../../reports/usage-chart.js";
 import {
@@ -42,63 +43,48 @@ import {
 } from "./layout.js";
 
 /** Period choices; the values are the store's report periods. */
-export const PERIOD_CHOICES: { name: string; value: ReportPeriod }[] = [
-  { name: "today", value: "today" },
-  { name: "last 7 days", value: "7d" },
-  { name: "last 30 days", value: "30d" },
-  { name: "this month", value: "month" },
-  { name: "all time", value: "all" },
-];
+export const PERIOD_CHOICES = (["today", "7d", "30d", "month", "all"] as const satisfies readonly ReportPeriod[]).map((period) =>
+  choiceOf(`usage.period.${period}`, period),
+);
 
 /** Chart metric choices; the values are the chart renderer's metrics. */
-export const METRIC_CHOICES: { name: string; value: UsageChartMetric }[] = [
-  { name: "requests (songs and analyses)", value: "requests" },
-  { name: "music seconds", value: "musicSeconds" },
-  { name: "tokens", value: "tokens" },
-];
+export const METRIC_CHOICES = (["requests", "musicSeconds", "tokens"] as const satisfies readonly UsageChartMetric[]).map((metric) =>
+  choiceOf(`usage.metric.${metric}`, metric),
+);
 
-function periodOption(description: string) {
-  return { type: ApplicationCommandOptionType.String as const, name: "period", description, choices: PERIOD_CHOICES };
+function periodOption(description: CommandTextKey) {
+  return { type: ApplicationCommandOptionType.String as const, name: "period", ...describedAs(description), choices: PERIOD_CHOICES };
 }
 
 function metricOption() {
-  return {
-    type: ApplicationCommandOptionType.String as const,
-    name: "metric",
-    description: "What the daily chart shows (default: requests)",
-    choices: METRIC_CHOICES,
-  };
+  return { type: ApplicationCommandOptionType.String as const, name: "metric", ...describedAs("usage.metric"), choices: METRIC_CHOICES };
 }
 
 /** `/usage`: no default permission, since `me` is for everyone; `server` and `all-servers` check who asks. */
 export const usageCommandDefinition = {
   type: ApplicationCommandType.ChatInput,
   name: "usage",
-  description: "What dashtune's songs and analyses used and cost",
+  ...describedAs("usage.description"),
   contexts: [InteractionContextType.Guild],
   integration_types: [ApplicationIntegrationType.GuildInstall],
   options: [
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "server",
-      description: "This server's usage report with a daily chart (Manage Server)",
-      options: [
-        periodOption("Which days to report (default: last 30 days)"),
-        metricOption(),
-        { type: ApplicationCommandOptionType.Boolean, name: "csv", description: "Also attach the period's calls as a CSV file" },
-      ],
+      ...describedAs("usage.server"),
+      options: [periodOption("usage.period.report"), metricOption(), { type: ApplicationCommandOptionType.Boolean, name: "csv", ...describedAs("usage.csv") }],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "me",
-      description: "Your own usage and what is left of your quota",
-      options: [periodOption("Which days to count (default: today)")],
+      ...describedAs("usage.me"),
+      options: [periodOption("usage.period.count")],
     },
     {
       type: ApplicationCommandOptionType.Subcommand,
       name: "all-servers",
-      description: "Usage across every server (bot owners only)",
-      options: [periodOption("Which days to report (default: last 30 days)"), metricOption()],
+      ...describedAs("usage.allServers"),
+      options: [periodOption("usage.period.report"), metricOption()],
     },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;

@@ -28,6 +28,19 @@ export const COMMAND_LIMITS = {
  */
 export const CHAT_INPUT_NAME_PATTERN = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 
+/**
+ * The locales a localization map may use (developers/reference.mdx, "Locales"); any other key is
+ * refused, as Discord refuses it.
+ */
+export const DISCORD_LOCALES: ReadonlySet<string> = new Set([
+  "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl", "pt-BR",
+  "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko",
+]);
+
+/** Values of `contexts` (guild, bot DM, private channel) and `integration_types` (guild, user install). */
+const INTERACTION_CONTEXTS = [0, 1, 2];
+const INTEGRATION_TYPES = [0, 1];
+
 const SUBCOMMAND_TYPES: ReadonlySet<number> = new Set([
   ApplicationCommandOptionType.Subcommand,
   ApplicationCommandOptionType.SubcommandGroup,
@@ -43,6 +56,56 @@ const OPTION_TYPES = Object.values(ApplicationCommandOptionType).filter((value):
 
 function add(errors: FormErrors, path: FormPath, item: { code: string; message: string }): void {
   errors.add(path, item.code, item.message);
+}
+
+type TextCheck = (errors: FormErrors, path: FormPath, text: unknown) => void;
+
+/**
+ * A `name_localizations` or `description_localizations` map: known locales only, each value null
+ * or held to the same rule as the default text. Returns the longest text among the default and its
+ * localizations, which is what Discord counts toward a command's size ("only the longest
+ * localization for each field (including the default value) is counted").
+ */
+function checkLocalized(errors: FormErrors, path: FormPath, owner: JsonRecord, field: "name" | "description", check: TextCheck): number {
+  const key = `${field}_localizations`;
+  const map = owner[key];
+  let longest = sizeOf(owner[field]);
+  if (map === undefined || map === null) return longest;
+  if (!isRecord(map)) {
+    add(errors, [...path, key], formError.objectType());
+    return longest;
+  }
+  for (const [locale, text] of Object.entries(map)) {
+    if (!DISCORD_LOCALES.has(locale)) {
+      add(errors, [...path, key, locale], formError.choices([...DISCORD_LOCALES]));
+      continue;
+    }
+    if (text === null) continue;
+    check(errors, [...path, key, locale], text);
+    longest = Math.max(longest, sizeOf(text));
+  }
+  return longest;
+}
+
+function checkValues(errors: FormErrors, path: FormPath, values: unknown, allowed: readonly number[]): void {
+  if (values === undefined || values === null) return;
+  if (!Array.isArray(values)) return add(errors, path, formError.arrayType());
+  values.forEach((value: unknown, index) => {
+    if (!isInteger(value) || !allowed.includes(value)) add(errors, [...path, index], formError.choices(allowed));
+  });
+}
+
+function checkChoiceName(errors: FormErrors, path: FormPath, name: unknown): void {
+  if (typeof name !== "string" || name === "" || textLength(name) > COMMAND_LIMITS.choiceName) {
+    add(errors, path, formError.badLength(1, COMMAND_LIMITS.choiceName));
+  }
+}
+
+/** USER and MESSAGE command names: mixed case and spaces allowed, 1–32 characters. */
+function checkContextMenuName(errors: FormErrors, path: FormPath, name: unknown): void {
+  if (typeof name !== "string" || name.trim() === "" || textLength(name) > COMMAND_LIMITS.name) {
+    add(errors, path, formError.badLength(1, COMMAND_LIMITS.name));
+  }
 }
 
 /** A chat-input name (command or option): the regex, then "lowercase where a lowercase exists". */
@@ -86,16 +149,15 @@ function validateChoices(errors: FormErrors, path: FormPath, option: JsonRecord)
   choices.forEach((choice: unknown, index) => {
     const choicePath = [...path, index];
     if (!isRecord(choice)) return add(errors, choicePath, formError.objectType());
-    if (typeof choice.name !== "string" || choice.name === "" || textLength(choice.name) > COMMAND_LIMITS.choiceName) {
-      add(errors, [...choicePath, "name"], formError.badLength(1, COMMAND_LIMITS.choiceName));
-    }
+    checkChoiceName(errors, [...choicePath, "name"], choice.name);
+    const nameSize = checkLocalized(errors, choicePath, choice, "name", checkChoiceName);
     if (option.type === ApplicationCommandOptionType.String) {
       if (typeof choice.value !== "string") add(errors, [...choicePath, "value"], formError.stringType());
       else if (textLength(choice.value) > COMMAND_LIMITS.choiceStringValue) {
         add(errors, [...choicePath, "value"], formError.maxLength(COMMAND_LIMITS.choiceStringValue));
       }
     } else if (typeof choice.value !== "number") add(errors, [...choicePath, "value"], formError.numberType());
-    size += sizeOf(choice.name) + sizeOf(choice.value);
+    size += nameSize + sizeOf(choice.value);
   });
   return size;
 }
@@ -120,7 +182,8 @@ function validateOptions(errors: FormErrors, path: FormPath, options: unknown, d
     if (!isInteger(type) || !OPTION_TYPES.includes(type)) return add(errors, [...optionPath, "type"], formError.choices(OPTION_TYPES));
     checkChatInputName(errors, [...optionPath, "name"], option.name);
     checkDescription(errors, [...optionPath, "description"], option.description);
-    size += sizeOf(option.name) + sizeOf(option.description);
+    size += checkLocalized(errors, optionPath, option, "name", checkChatInputName);
+    size += checkLocalized(errors, optionPath, option, "description", checkDescription);
     if (typeof option.name === "string") {
       if (names.has(option.name)) add(errors, [...optionPath, "name"], formError.commandOptionsDuplicateName());
       names.add(option.name);
@@ -200,17 +263,19 @@ export function validateCommandList(body: unknown): ValidatedCommandInput[] {
     const supported = [ApplicationCommandType.ChatInput, ApplicationCommandType.User, ApplicationCommandType.Message];
     if (!isInteger(type) || !supported.includes(type)) return add(errors, [...path, "type"], formError.choices(supported));
     const name = command.name;
-    let size = sizeOf(name);
+    let size = 0;
+    checkValues(errors, [...path, "contexts"], command.contexts, INTERACTION_CONTEXTS);
+    checkValues(errors, [...path, "integration_types"], command.integration_types, INTEGRATION_TYPES);
     if (type === ApplicationCommandType.ChatInput) {
       checkChatInputName(errors, [...path, "name"], name);
       checkDescription(errors, [...path, "description"], command.description);
-      size += sizeOf(command.description);
+      size += checkLocalized(errors, path, command, "name", checkChatInputName);
+      size += checkLocalized(errors, path, command, "description", checkDescription);
       size += validateOptions(errors, [...path, "options"], command.options, 0);
     } else {
       // USER and MESSAGE commands: mixed case and spaces allowed; no description, no options.
-      if (typeof name !== "string" || name.trim() === "" || textLength(name) > COMMAND_LIMITS.name) {
-        add(errors, [...path, "name"], formError.badLength(1, COMMAND_LIMITS.name));
-      }
+      checkContextMenuName(errors, [...path, "name"], name);
+      size += checkLocalized(errors, path, command, "name", checkContextMenuName);
       if (typeof command.description === "string" && command.description !== "") {
         add(errors, [...path, "description"], formError.maxLength(0));
       }

@@ -1,0 +1,131 @@
+import { readFile } from "node:fs/promises";
+import { ApplicationCommandOptionType, ComponentType, InteractionResponseType, MessageFlags, type APIButtonComponent } from "discord.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakePermissions, type FakeMessageView, type InteractionHandle } from "../fakes/discord/index.js";
+import { startSandbox, type Sandbox } from "./harness.js";
+
+/*
+ * The bot in the member's language, against the fakes: private answers follow `interaction.locale`,
+ * and a locale without a catalog reads English. (Public song messages in the server's language
+ * come with the song flow's switch to `tServer`.)
+ */
+
+const MUSIC_PATH = "/api/v1/services/audio/music/generation";
+const QWEN_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
+const answered = (message: FakeMessageView) => message.embeds.length > 0;
+const sub = (name: string, options: { type: ApplicationCommandOptionType; name: string; value: string }[] = []) => [
+  { type: ApplicationCommandOptionType.Subcommand, name, options },
+];
+
+async function refusal(handle: InteractionHandle): Promise<string> {
+  const response = await handle.response();
+  expect(response.type).toBe(InteractionResponseType.ChannelMessageWithSource);
+  const data = response.data as { content?: string; flags?: number };
+  expect((data.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+  return data.content ?? "";
+}
+
+function buttonLabels(message: FakeMessageView): string[] {
+  return message.components
+    .flatMap((row) => ("components" in row ? (row.components as APIButtonComponent[]) : []))
+    .filter((component) => component.type === ComponentType.Button)
+    .map((component) => ("label" in component ? (component.label ?? "") : ""));
+}
+
+describe("the bot in the member's language", () => {
+  let sandbox: Sandbox;
+  const musicCalls = () => sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH).length;
+
+  beforeAll(async () => {
+    // A server set to Japanese: what members see privately still follows their own language.
+    sandbox = await startSandbox({
+      dashscope: { generationMs: 50, songSeconds: 8 },
+      discord: { guilds: [{ id: "500000000000000001", name: "夏日音乐俱乐部", preferredLocale: "ja" }] },
+    });
+  });
+
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it("refuses a zh-CN member's too-short Chinese lyrics in Chinese, counting 汉字, with the numbers in it", async () => {
+    const before = musicCalls();
+    const handle = await sandbox.discord.sendSlashCommand({
+      name: "song",
+      locale: "zh-CN",
+      user: sandbox.discord.createUser(),
+      options: [{ type: ApplicationCommandOptionType.String, name: "lyrics", value: "你好" }],
+    });
+    expect(await refusal(handle)).toBe("歌词太短了：目前是 2 个汉字，Fun-Music 至少需要 5 个汉字。请再补充 3 个汉字。");
+    expect(musicCalls()).toBe(before);
+  });
+
+  it("answers a member whose language has no catalog in English, in a Japanese server too", async () => {
+    for (const locale of ["ko", "en-GB"] as const) {
+      const handle = await sandbox.discord.sendSlashCommand({
+        name: "song",
+        locale,
+        user: sandbox.discord.createUser(),
+        options: [{ type: ApplicationCommandOptionType.String, name: "lyrics", value: "你好" }],
+      });
+      expect(await refusal(handle)).toBe(
+        "Your lyrics are too short: 2 Chinese characters, and Fun-Music needs at least 5 Chinese characters. Add 3 more.",
+      );
+    }
+  });
+
+  it("answers a ja member's /limits in Japanese and an en-US admin's in English", async () => {
+    const japanese = await sandbox.discord.sendSlashCommand({ name: "limits", locale: "ja", memberPermissions: FakePermissions.manageGuild, user: sandbox.discord.createUser(), options: sub("show") });
+    const shown = await japanese.waitForOriginal(answered, 10_000);
+    expect(shown.embeds[0]?.title).toBe("このサーバーの上限");
+    const english = await sandbox.discord.sendSlashCommand({
+      name: "limits",
+      locale: "en-US",
+      memberPermissions: FakePermissions.manageGuild,
+      user: sandbox.discord.createUser(),
+      options: sub("set", [
+        { type: ApplicationCommandOptionType.String, name: "limit", value: "userDailySongs" },
+        { type: ApplicationCommandOptionType.String, name: "value", value: "5000000000000" },
+      ]),
+    });
+    expect(await refusal(english)).toBe("**Songs per member per day** can be at most 1,000,000,000,000.");
+  });
+
+  it("gives a zh-CN admin the /usage server report in Chinese, chart included", async () => {
+    const song = await sandbox.discord.sendSlashCommand({
+      name: "song",
+      user: sandbox.discord.createUser(),
+      options: [{ type: ApplicationCommandOptionType.String, name: "prompt", value: "summer folk" }],
+    });
+    await song.waitForOriginal(answered, 20_000);
+    const handle = await sandbox.discord.sendSlashCommand({ name: "usage", locale: "zh-CN", memberPermissions: FakePermissions.manageGuild, user: sandbox.discord.createUser(), options: sub("server") });
+    const report = await handle.waitForOriginal(answered, 20_000);
+    const embed = report.embeds[0];
+    expect(report.ephemeral).toBe(true);
+    expect(embed?.title).toBe("夏日音乐俱乐部 的用量 · 最近 30 天");
+    expect(embed?.fields?.map((field) => field.name)).toEqual(["歌曲", "音频分析", "追问", "合计", "估算费用", "失败", "用量最多的成员"]);
+    expect(embed?.fields?.[0]?.value).toMatch(/^\*\*1\*\* 次调用\n音乐 8 秒/);
+    expect(embed?.footer?.text).toBe("费用是按配置的价格估算的，并非阿里云的实际账单。日期按 UTC 计算。");
+    expect(report.attachments.find((a) => a.filename === "usage.png")?.bytes.subarray(1, 4).toString()).toBe("PNG");
+  });
+
+  it("analyses audio for a zh-CN member with Chinese labels and buttons, and asks Qwen-Audio for Simplified Chinese", async () => {
+    const bytes = await readFile("test/fixtures/audio/speech-en.ogg");
+    const handle = await sandbox.discord.sendMessageCommand({
+      name: "Analyze audio",
+      locale: "zh-CN",
+      user: sandbox.discord.createUser(),
+      targetMessage: { content: "", flags: MessageFlags.IsVoiceMessage, attachments: [{ filename: "voice-message.ogg", bytes, contentType: "audio/ogg", durationSecs: 4, waveform: "AAAA" }] },
+    });
+    const reply = await handle.waitForOriginal(answered, 20_000);
+    expect(reply.ephemeral).toBe(true);
+    expect(reply.embeds[0]?.title).toBe("我在 voice-message.ogg 中听到的内容");
+    expect(reply.embeds[0]?.description).toContain("**概要**");
+    expect(reply.embeds[0]?.footer?.text).toBe("第 1/1 页 · qwen2-audio-instruct");
+    expect(buttonLabels(reply)).toEqual(["转写", "描述音乐", "情绪", "翻译成简体中文", "提问", "分享到频道"]);
+    const call = sandbox.dashscope.requests.filter((r) => r.path === QWEN_PATH).at(-1);
+    const system = (call?.body as { input: { messages: Array<{ role: string; content: Array<{ text?: string }> }> } }).input.messages[0];
+    expect(system?.role).toBe("system");
+    expect(system?.content[0]?.text).toContain("Write your answers in Simplified Chinese");
+  });
+});

@@ -43,6 +43,10 @@ const configSchema = z.object({
     .string()
     .regex(/^\d{17,20}(\s*,\s*\d{17,20})*$/, "must be Discord user ids separated by commas")
     .optional(),
+  // Health and metrics listener: off unless a port is given (0 picks a free one, for tests).
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535, "must be a port number (0–65535)").optional(),
+  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
 });
 
 export type Config = {
@@ -71,6 +75,10 @@ export type Config = {
   ownerIds: ReadonlySet<string>;
   /** Ledger database, prices and quota defaults (see src/usage/config.ts). */
   usage: UsageConfig;
+  /** `/healthz` and `/metrics` listener; `undefined` when HTTP_PORT is unset (no listener). */
+  http: { host: string; port: number } | undefined;
+  /** `undefined`: pretty in a terminal, JSON otherwise. */
+  logFormat: "pretty" | "json" | undefined;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -125,6 +133,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       analysesAtOnce: e.ANALYSES_AT_ONCE,
       ownerIds: new Set((e.OWNER_IDS ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")),
       usage: usage.config,
+      http: e.HTTP_PORT === undefined ? undefined : { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      logFormat: e.LOG_FORMAT,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { pathToFileURL } from "node:url";
-import { Client, Events, GatewayIntentBits } from "discord.js";
+import { Client, Events, GatewayIntentBits, RESTEvents, Status } from "discord.js";
 import { createAudioTools, locateFfmpeg } from "./audio/index.js";
 import { parseConfig, secretsOf, type Config } from "./config.js";
 import { createDashScopeClient } from "./dashscope/client.js";
@@ -35,6 +35,11 @@ import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
 import { createDbSongRecordStore } from "./songs/song-records-db.js";
 import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
 import { createMetering } from "./usage/metering.js";
+import { rememberGuildNames, type GuildName } from "./usage/guild-names.js";
+import { databaseCheck } from "./http/health.js";
+import { createMetrics, type Metrics } from "./http/metrics.js";
+import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+import { checkDashScopeKey, explainUnreachable, inviteUrl } from "./startup-checks.js";
 
 /**
  * The composition root: config → logger → clients → Discord client. Nothing else wires.
@@ -48,6 +53,10 @@ export type RunningBot = {
   client: Client;
   /** The usage ledger (tests read it; the bot writes it). */
   usageStore: UsageStore;
+  /** This bot's own metrics registry and counters. */
+  metrics: Metrics;
+  /** The health and metrics listener, when HTTP_PORT is set. */
+  http: RunningHttpServer | undefined;
   /** Finish songs under way (up to `graceMs`), then disconnect. */
   stop(graceMs?: number): Promise<void>;
 };
@@ -66,7 +75,8 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     { database: config.usage.database.dialect, ...(config.usage.database.dialect === "sqlite" ? { path: config.usage.database.path } : {}) },
     "usage ledger open",
   );
-  const metering = createMetering(usageStore, logger.child({ component: "ledger" }));
+  const metrics = createMetrics();
+  const metering = createMetering(usageStore, logger.child({ component: "ledger" }), { onCallRecorded: (call) => metrics.callRecorded(call) });
 
   const download = createDownloader({
     allowedHosts: [...defaultDownloadHosts, hostOfUrl(config.dashscopeBaseUrl), hostOfUrl(config.discordApiUrl)],
@@ -82,6 +92,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const guildSettings = createDbGuildSettingsStore(usageStore, { analysisRepliesPublic: config.analysisRepliesPublic });
   const songRecords = createDbSongRecordStore(usageStore);
   const analysisQueue = createJobQueue({ concurrency: config.analysesAtOnce });
+  metrics.countJobsWith(() => ({ queued: queue.waiting + analysisQueue.waiting, running: queue.running + analysisQueue.running }));
   const analysisServices: AnalysisServices = {
     prepare: (source, log) =>
       prepareAudio(
@@ -184,10 +195,24 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction));
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, "gateway disconnected"));
+  // Server names for `npm run report`; a write that fails costs only a label.
+  const nameWrites = new Set<Promise<void>>();
+  const rememberNames = (guilds: GuildName[]) => {
+    const write = rememberGuildNames(usageStore, guilds)
+      .catch((error: unknown) => logger.warn({ err: error }, "storing server names failed"))
+      .finally(() => nameWrites.delete(write));
+    nameWrites.add(write);
+  };
+  client.on(Events.GuildCreate, (guild) => rememberNames([{ id: guild.id, name: guild.name }]));
+  client.on(Events.GuildUpdate, (_before, guild) => rememberNames([{ id: guild.id, name: guild.name }]));
+  client.rest.on(RESTEvents.Response, (_request, response) => {
+    if (response.status >= 400) metrics.discordRestError(response.status);
+  });
 
   const ready = new Promise<void>((resolve) => {
     client.once(Events.ClientReady, async (readyClient) => {
       logger.info({ user: readyClient.user.tag, guilds: readyClient.guilds.cache.size }, "connected to Discord");
+      rememberNames(readyClient.guilds.cache.filter((guild) => guild.available).map((guild) => ({ id: guild.id, name: guild.name })));
       try {
         const definitions = allCommandDefinitions();
         if (config.devGuildId) await readyClient.application.commands.set(definitions, config.devGuildId);
@@ -196,28 +221,54 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
       } catch (error) {
         logger.error({ err: error }, "registering commands failed; existing registrations stay in effect");
       }
+      logger.info({ inviteUrl: inviteUrl(readyClient.application.id) }, "invite the bot to a server with this link");
       resolve();
     });
   });
 
+  // Free (an upload policy), and run beside the login: a refused key is worth a loud line at
+  // start, not a bot that won't start. checkDashScopeKey never rejects.
+  const dashscopeKeyCheck = checkDashScopeKey(dashscope, { baseUrl: config.dashscopeBaseUrl, model: config.qwenAudioModel, timeoutMs: 10_000 });
+  let http: RunningHttpServer | undefined;
   try {
+    if (config.http) {
+      http = await startHttpServer({
+        ...config.http,
+        checks: [
+          // Every shard of this process; with one process per shard, the manager adds a check per process.
+          { name: "discord", check: () => client.isReady() && client.ws.shards.every((shard) => shard.status === Status.Ready) },
+          databaseCheck(usageStore.db),
+        ],
+        metrics: () => metrics.registry,
+        logger: logger.child({ component: "http" }),
+      });
+      logger.info({ url: http.url }, "health and metrics listening (/healthz, /metrics)");
+    }
     await client.login(config.discordToken);
   } catch (error) {
     clearInterval(sweepTimer);
+    await http?.close();
     await usageStore.close();
-    throw error;
+    throw explainUnreachable(error, "Discord", config.discordApiUrl);
   }
   await ready;
+  const keyCheck = await dashscopeKeyCheck;
+  if (keyCheck.ok) logger.info(keyCheck.message);
+  else logger.error({ problem: keyCheck.problem }, keyCheck.message);
 
   return {
     client,
     usageStore,
+    metrics,
+    http,
     async stop(graceMs = 60_000) {
       const [songs, analyses] = await Promise.all([queue.shutdown(graceMs), analysisQueue.shutdown(graceMs)]);
       const unfinished = songs.unfinished + analyses.unfinished;
       if (unfinished > 0) logger.warn({ unfinished }, "stopping with work still under way");
       clearInterval(sweepTimer);
+      await http?.close();
       await client.destroy();
+      await Promise.all(nameWrites);
       await usageStore.close();
     },
   };

@@ -29,7 +29,7 @@ import { createLimitsCommand } from "./discord/commands/limits.js";
 import { createSettingsCommand } from "./discord/commands/settings.js";
 import { createUsageCommand } from "./discord/commands/usage.js";
 import { createJobQueue } from "./jobs/job-queue.js";
-import { createLogger, type Logger } from "./log.js";
+import { chooseLogFormat, createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
 import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
 import { createDbSongRecordStore } from "./songs/song-records-db.js";
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const config = parsed.config;
-  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config), format: chooseLogFormat(config.logFormat, Boolean(process.stdout.isTTY)) });
 
   let bot: RunningBot;
   try {

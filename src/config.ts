@@ -49,6 +49,25 @@ const configSchema = z.object({
   LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
 });
 
+/** Settings read by the usage ledger's own parser (src/usage/config.ts). */
+const USAGE_SETTING_NAMES = [
+  "DATABASE_URL",
+  "PRICES_JSON",
+  "QUOTA_USER_DAILY_SONGS",
+  "QUOTA_USER_DAILY_MUSIC_SECONDS",
+  "QUOTA_USER_DAILY_ANALYSES",
+  "QUOTA_GUILD_MONTHLY_MUSIC_SECONDS",
+  "QUOTA_GUILD_MONTHLY_COST",
+  "QUOTA_SONG_COOLDOWN_SECONDS",
+  "QUOTA_RESERVATION_TTL_SECONDS",
+] as const;
+
+/**
+ * Every environment variable the bot reads. Tests hold .env.example, the Docker image and the
+ * compose file to this list, so none of them sets a name the bot would silently ignore.
+ */
+export const SETTING_NAMES: readonly string[] = [...Object.keys(configSchema.shape), ...USAGE_SETTING_NAMES];
+
 export type Config = {
   discordToken: string;
   dashscopeApiKey: string;

@@ -43,7 +43,8 @@ if (!existsSync(join(root, "src"))) {
 const hash = inputsHash();
 if (ifStale && existsSync(stampPath) && readFileSync(stampPath, "utf8").trim() === hash) process.exit(0);
 
-process.stderr.write(ifStale ? "build: sources changed since the last build; compiling (about 10 s)…\n" : "build: compiling…\n");
+const reason = !ifStale ? "" : existsSync(stampPath) ? " (the sources changed since the last build)" : " (no build yet)";
+process.stderr.write(`build: compiling${reason}, about 10 s…\n`);
 // A clean dist/src, so that a deleted or renamed source leaves no stale module behind.
 rmSync(join(root, "dist", "src"), { recursive: true, force: true });
 rmSync(stampPath, { force: true });

@@ -68,6 +68,12 @@ describe("a running bot, as an operator watches it", () => {
     expect(text).toContain("nodejs_eventloop_lag_seconds");
   });
 
+  it("counts Discord REST answers with an error status", async () => {
+    await expect(sandbox.bot.client.channels.fetch("123456789012345678")).rejects.toMatchObject({ status: 404 });
+    const text = await (await fetch(`${sandbox.bot.http?.url}/metrics`)).text();
+    expect(sample(text, 'dashtune_discord_rest_errors_total{status="404"}')).toBe(1);
+  });
+
   it("keeps the names of the servers it is in, and their new name when renamed", async () => {
     const guild = sandbox.discord.guilds[0]!;
     expect((await guildNamesOf(sandbox.bot.usageStore, [guild.id])).get(guild.id)).toBe(guild.name);

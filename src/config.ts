@@ -56,7 +56,30 @@ const configSchema = z.object({
     .string()
     .regex(/^\d{17,20}(\s*,\s*\d{17,20})*$/, "must be Discord user ids separated by commas")
     .optional(),
+  // Health and metrics listener: off unless a port is given (0 picks a free one, for tests).
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535, "must be a port number (0–65535)").optional(),
+  HTTP_HOST: z.string().min(1).default("127.0.0.1"),
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
 });
+
+/** Settings read by the usage ledger's own parser (src/usage/config.ts). */
+const USAGE_SETTING_NAMES = [
+  "DATABASE_URL",
+  "PRICES_JSON",
+  "QUOTA_USER_DAILY_SONGS",
+  "QUOTA_USER_DAILY_MUSIC_SECONDS",
+  "QUOTA_USER_DAILY_ANALYSES",
+  "QUOTA_GUILD_MONTHLY_MUSIC_SECONDS",
+  "QUOTA_GUILD_MONTHLY_COST",
+  "QUOTA_SONG_COOLDOWN_SECONDS",
+  "QUOTA_RESERVATION_TTL_SECONDS",
+] as const;
+
+/**
+ * Every environment variable the bot reads. Tests hold .env.example, the Docker image and the
+ * compose file to this list, so none of them sets a name the bot would silently ignore.
+ */
+export const SETTING_NAMES: readonly string[] = [...Object.keys(configSchema.shape), ...USAGE_SETTING_NAMES];
 
 export type Config = {
   discordToken: string;
@@ -92,6 +115,10 @@ export type Config = {
   shardCount: number | "auto";
   /** Ledger database, prices and quota defaults (see src/usage/config.ts). */
   usage: UsageConfig;
+  /** `/healthz` and `/metrics` listener; `undefined` when HTTP_PORT is unset (no listener). */
+  http: { host: string; port: number } | undefined;
+  /** `undefined`: pretty in a terminal, JSON otherwise. */
+  logFormat: "pretty" | "json" | undefined;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -159,6 +186,8 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       ownerIds: new Set((e.OWNER_IDS ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")),
       shardCount: e.SHARD_COUNT,
       usage: usage.config,
+      http: e.HTTP_PORT === undefined ? undefined : { host: e.HTTP_HOST, port: e.HTTP_PORT },
+      logFormat: e.LOG_FORMAT,
     },
   };
 }

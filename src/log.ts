@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import pinoPretty from "pino-pretty";
 
 export type { Logger } from "pino";
 
@@ -47,13 +48,37 @@ export function serializeError(error: unknown): unknown {
   return serialized;
 }
 
+export type LogFormat = "pretty" | "json";
+
+/** LOG_FORMAT when set; otherwise readable in a terminal and JSON for a log collector. */
+export function chooseLogFormat(setting: LogFormat | undefined, stdoutIsTTY: boolean): LogFormat {
+  return setting ?? (stdoutIsTTY ? "pretty" : "json");
+}
+
 export function createLogger(options: {
   level: LevelWithSilent;
   secrets: readonly string[];
-  destination?: DestinationStream;
+  /** Default `json`. */
+  format?: LogFormat | undefined;
+  /** Where lines go; standard output if absent. */
+  destination?: DestinationStream | NodeJS.WritableStream;
+  /** Pretty output only: ANSI colours (default: when standard output is a terminal). */
+  colorize?: boolean | undefined;
 }): Logger {
   const { level, secrets } = options;
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  // pino-pretty runs in this thread as the destination stream, not as a worker transport: the
+  // scrubbing hook below then sees (and cleans) every JSON line before it is made pretty.
+  const destination: DestinationStream =
+    options.format === "pretty"
+      ? pinoPretty({
+          destination: options.destination ?? 1,
+          colorize: options.colorize ?? Boolean(process.stdout.isTTY),
+          translateTime: "SYS:HH:MM:ss.l",
+          ignore: "pid,hostname,app",
+          // A terminal: writing at once costs little, and lines are not lost when the process exits.
+          sync: true,
+        })
+      : ((options.destination as DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }));
   return pino(
     {
       level,

@@ -1,5 +1,5 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Client, Events, GatewayIntentBits } from "discord.js";
+import { Client, Events, GatewayIntentBits, RESTEvents, Status } from "discord.js";
 import { createAudioTools, locateFfmpeg } from "./audio/index.js";
 import { parseConfig, secretsOf, type Config } from "./config.js";
 import { createDashScopeClient } from "./dashscope/client.js";
@@ -37,13 +37,18 @@ import { createJobStore, type JobStore } from "./jobs/job-store.js";
 import { createProgressBoard } from "./jobs/progress-board.js";
 import { createJobRunner, newLeaseOwner } from "./jobs/runner.js";
 import { createSongJobWork } from "./jobs/song-job.js";
-import { createLogger, type Logger } from "./log.js";
+import { chooseLogFormat, createLogger, type Logger } from "./log.js";
 import { createDownloader, defaultDownloadHosts, hostOfUrl } from "./net/download.js";
 import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
 import { createDbSongRecordStore } from "./songs/song-records-db.js";
 import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
 import { createMetering } from "./usage/metering.js";
 import { processRole, registersCommands, startShardProcesses } from "./shards.js";
+import { rememberGuildNames, type GuildName } from "./usage/guild-names.js";
+import { databaseCheck } from "./http/health.js";
+import { createMetrics, type Metrics } from "./http/metrics.js";
+import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+import { checkDashScopeKey, explainUnreachable, inviteUrl } from "./startup-checks.js";
 
 /**
  * The composition root: config → logger → clients → Discord client. Nothing else wires.
@@ -62,6 +67,10 @@ export type RunningBot = {
   usageStore: UsageStore;
   /** The durable jobs (tests read them; the bot runs them). */
   jobs: JobStore;
+  /** This bot's own metrics registry and counters. */
+  metrics: Metrics;
+  /** The health and metrics listener, when HTTP_PORT is set. */
+  http: RunningHttpServer | undefined;
   /** Finish songs under way (up to `graceMs`), then disconnect. */
   stop(graceMs?: number): Promise<void>;
 };
@@ -80,13 +89,19 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     { database: config.usage.database.dialect, ...(config.usage.database.dialect === "sqlite" ? { path: config.usage.database.path } : {}) },
     "usage ledger open",
   );
-  const metering = createMetering(usageStore, logger.child({ component: "ledger" }));
+  const metrics = createMetrics();
+  const metering = createMetering(usageStore, logger.child({ component: "ledger" }), { onCallRecorded: (call) => metrics.callRecorded(call) });
 
   const download = createDownloader({
     allowedHosts: [...defaultDownloadHosts, hostOfUrl(config.dashscopeBaseUrl), hostOfUrl(config.discordApiUrl)],
     maxBytes: config.downloadMaxBytes,
   });
-  const dashscope = createDashScopeClient({ baseUrl: config.dashscopeBaseUrl, apiKey: config.dashscopeApiKey, logger: logger.child({ component: "dashscope" }) });
+  const dashscope = createDashScopeClient({
+    baseUrl: config.dashscopeBaseUrl,
+    apiKey: config.dashscopeApiKey,
+    logger: logger.child({ component: "dashscope" }),
+    onCallFinished: (call) => metrics.observeDashScopeCall(call),
+  });
   // Located once at boot, so a wrong FFMPEG_PATH stops the bot now rather than failing a paid song later.
   const ffmpeg = locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, pathEnv: process.env.PATH });
   logger.info({ ffmpeg: ffmpeg.ffmpegPath, source: ffmpeg.source, ffprobeSource: ffmpeg.ffprobeSource }, "audio tools located");
@@ -95,6 +110,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const songRecords = createDbSongRecordStore(usageStore);
   const conversations = createDbConversationStore(usageStore, { ttlMs: CONVERSATION_TTL_MS });
   const jobs = createJobStore(usageStore, { leaseMs: config.jobLeaseMs });
+  metrics.countJobsWith(() => jobs.countByState());
 
   // Every message sets its own allowed mentions; this default is the backstop for one that forgets.
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: discordRestOptions(config.discordApiUrl), allowedMentions: { parse: [] } });
@@ -240,10 +256,24 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   client.on(Events.InteractionCreate, (interaction) => void routeInteraction(interaction));
   client.on(Events.Error, (error) => logger.error({ err: error }, "discord client error"));
   client.on(Events.ShardDisconnect, (event, shardId) => logger.warn({ code: event.code, shardId }, "gateway disconnected"));
+  // Server names for `npm run report`; a write that fails costs only a label.
+  const nameWrites = new Set<Promise<void>>();
+  const rememberNames = (guilds: GuildName[]) => {
+    const write = rememberGuildNames(usageStore, guilds)
+      .catch((error: unknown) => logger.warn({ err: error }, "storing server names failed"))
+      .finally(() => nameWrites.delete(write));
+    nameWrites.add(write);
+  };
+  client.on(Events.GuildCreate, (guild) => rememberNames([{ id: guild.id, name: guild.name }]));
+  client.on(Events.GuildUpdate, (_before, guild) => rememberNames([{ id: guild.id, name: guild.name }]));
+  client.rest.on(RESTEvents.Response, (_request, response) => {
+    if (response.status >= 400) metrics.discordRestError(response.status);
+  });
 
   const ready = new Promise<void>((resolve) => {
     client.once(Events.ClientReady, async (readyClient) => {
       logger.info({ user: readyClient.user.tag, guilds: readyClient.guilds.cache.size }, "connected to Discord");
+      rememberNames(readyClient.guilds.cache.filter((guild) => guild.available).map((guild) => ({ id: guild.id, name: guild.name })));
       if (!registersCommands(readyClient)) return resolve();
       try {
         const definitions = allCommandDefinitions();
@@ -253,18 +283,40 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
       } catch (error) {
         logger.error({ err: error }, "registering commands failed; existing registrations stay in effect");
       }
+      logger.info({ inviteUrl: inviteUrl(readyClient.application.id) }, "invite the bot to a server with this link");
       resolve();
     });
   });
 
+  // Free (an upload policy), and run beside the login: a refused key is worth a loud line at
+  // start, not a bot that won't start. checkDashScopeKey never rejects.
+  const dashscopeKeyCheck = checkDashScopeKey(dashscope, { baseUrl: config.dashscopeBaseUrl, model: config.qwenAudioModel, timeoutMs: 10_000 });
+  let http: RunningHttpServer | undefined;
   try {
+    if (config.http) {
+      http = await startHttpServer({
+        ...config.http,
+        checks: [
+          // Every shard of this process; with one process per shard, the manager adds a check per process.
+          { name: "discord", check: () => client.isReady() && client.ws.shards.every((shard) => shard.status === Status.Ready) },
+          databaseCheck(usageStore.db),
+        ],
+        metrics: () => metrics.registry,
+        logger: logger.child({ component: "http" }),
+      });
+      logger.info({ url: http.url }, "health and metrics listening (/healthz, /metrics)");
+    }
     await client.login(config.discordToken);
   } catch (error) {
     clearInterval(sweepTimer);
+    await http?.close();
     await usageStore.close();
-    throw error;
+    throw explainUnreachable(error, "Discord", config.discordApiUrl);
   }
   await ready;
+  const keyCheck = await dashscopeKeyCheck;
+  if (keyCheck.ok) logger.info(keyCheck.message);
+  else logger.error({ problem: keyCheck.problem }, keyCheck.message);
   // Jobs of a previous run (or of a process that died) are recovered before new work is taken.
   await runner.sweep();
   await runner.pump();
@@ -273,11 +325,15 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     client,
     usageStore,
     jobs,
+    metrics,
+    http,
     async stop(graceMs = 60_000) {
       const { interrupted } = await runner.stop(graceMs);
       if (interrupted > 0) logger.warn({ interrupted }, "stopped with jobs still running: they were interrupted");
       clearInterval(sweepTimer);
+      await http?.close();
       await client.destroy();
+      await Promise.all(nameWrites);
       await usageStore.close();
     },
   };
@@ -293,7 +349,7 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const role = processRole(config, process.env);
-  const baseLogger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  const baseLogger = createLogger({ level: config.logLevel, secrets: secretsOf(config), format: chooseLogFormat(config.logFormat, Boolean(process.stdout.isTTY)) });
   const logger = role.kind === "shard" ? baseLogger.child({ shard: role.shardId, pid: process.pid }) : baseLogger;
   const graceMs = 60_000;
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));

@@ -19,6 +19,7 @@ import {
   type ReportScope,
   type UsageStore,
 } from "./usage/index.js";
+import { guildNamesOf } from "./usage/guild-names.js";
 import { formatUsageReportText } from "./usage/report-text.js";
 
 /**
@@ -141,9 +142,20 @@ async function writeTable(store: UsageStore, request: ReportRequest, sourceLabel
     usageReport(store, scope, request.period),
     topSpenders(store, scope === "all-guilds" ? "all-guilds" : { guildId: scope.guildId }, request.period, { by: topBy }),
   ]);
+  // Names as the bot last saw them (it keeps them as it connects and as servers are renamed).
+  const guildIds = topBy === "guild" ? top.map((entry) => entry.id) : request.guildId ? [request.guildId] : [];
+  const names = await guildNamesOf(store, guildIds);
+  const named = (id: string) => {
+    const name = names.get(id);
+    if (name === undefined) return id;
+    // Discord allows 100 characters; a column that wide would push the figures off the screen.
+    const oneLine = name.replace(/\s+/g, " ").trim();
+    return `${oneLine.length > 40 ? `${oneLine.slice(0, 39)}…` : oneLine} (${id})`;
+  };
   const scopeLabel =
-    request.guildId === undefined ? "all guilds" : request.guildId === null ? "calls outside any guild" : `guild ${request.guildId}`;
-  await write(output, formatUsageReportText({ report, top, topBy, scopeLabel, sourceLabel }));
+    request.guildId === undefined ? "all guilds" : request.guildId === null ? "calls outside any guild" : `guild ${named(request.guildId)}`;
+  const labelledTop = topBy === "guild" ? top.map((entry) => ({ ...entry, id: named(entry.id) })) : top;
+  await write(output, formatUsageReportText({ report, top: labelledTop, topBy, scopeLabel, sourceLabel }));
 }
 
 /** Every ledger row of the period, oldest first, one page at a time, under a single header. */

@@ -32,7 +32,15 @@ export type Metering = {
   delivered(requestId: string | undefined, bytes: number): Promise<void>;
 };
 
-export function createMetering(store: UsageStore, logger: Logger): Metering {
+export type MeteringOptions = {
+  /**
+   * Told of each call once, as it is recorded (metrics counters). A row already there (a retried
+   * record of the same request id) is not told twice; a call whose row could not be written is told.
+   */
+  onCallRecorded?: ((call: CallRecord) => void) | undefined;
+};
+
+export function createMetering(store: UsageStore, logger: Logger, options: MeteringOptions = {}): Metering {
   const logged = async <T>(what: string, fields: Record<string, unknown>, work: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await work();
@@ -41,14 +49,22 @@ export function createMetering(store: UsageStore, logger: Logger): Metering {
       return undefined;
     }
   };
+  const tellRecorded = (call: CallRecord) => {
+    try {
+      options.onCallRecorded?.(call);
+    } catch (error) {
+      logger.error({ err: error, requestId: call.requestId }, "usage ledger: an observer of recorded calls failed");
+    }
+  };
   return {
     async reserve(input) {
       const result = await reserve(store, input);
       if (!result.ok) throw new QuotaRefusedError(result.limit, result.resetsAt, result.pending);
       return result.reservationId;
     },
-    async record(call, options = {}) {
-      const result = await logged("recording a call", { requestId: call.requestId, feature: call.feature }, () => recordCall(store, call, options));
+    async record(call, recordOptions = {}) {
+      const result = await logged("recording a call", { requestId: call.requestId, feature: call.feature }, () => recordCall(store, call, recordOptions));
+      if (result === undefined || result.inserted) tellRecorded(call);
       return result?.requestId;
     },
     async settle(reservationId, actual) {

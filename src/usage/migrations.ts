@@ -332,12 +332,28 @@ const jobs: Migration = {
   },
 };
 
+/** The server names the bot sees, for `npm run report` (guild-names.ts). */
+const guildNames: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable("guild_names")
+      .addColumn("guild_id", "text", (c) => c.primaryKey())
+      .addColumn("name", "text", (c) => c.notNull())
+      .addColumn("updated_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.dropTable("guild_names").execute();
+  },
+};
+
 export const usageMigrations: Readonly<Record<string, Migration>> = {
   "0001_ledger": ledger,
   "0002_quotas": quotas,
   "0003_bot_state": botState,
   "0004_member_day_totals": memberDayTotals,
   "0005_jobs": jobs,
+  "0006_guild_names": guildNames,
 };
 
 export const MIGRATION_TABLE = "usage_migration";

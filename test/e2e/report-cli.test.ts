@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rememberGuildNames } from "../../src/usage/guild-names.js";
 import { openUsageStore, recordCall, type CallRecord } from "../../src/usage/index.js";
 
 /*
@@ -185,5 +186,47 @@ describe("npm run report", () => {
 
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: npm run --silent report -- \[--since today\|7d\|30d\|month\|all\]/);
+  });
+});
+
+describe("npm run report with the server names the bot saw", () => {
+  let dir: string;
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "dashtune-report-names-"));
+    const path = join(dir, "ledger.sqlite");
+    databaseUrl = `sqlite:${path}`;
+    const store = await openUsageStore({ target: { dialect: "sqlite", path } });
+    const yesterday = new Date(Date.now() - DAY_MS);
+    const song = { occurredAt: yesterday, channelId: null, feature: "song", model: "fun-music-v1", outcome: "ok", musicSeconds: 30, latencyMs: 1_000 } as const;
+    await recordCall(store, { ...song, guildId: GUILD_A, userId: ALICE, requestId: "named-1" });
+    await recordCall(store, { ...song, guildId: GUILD_B, userId: BOB, requestId: "named-2", musicSeconds: 10 });
+    // Seen under an old name first, then renamed: the report shows the latest.
+    await rememberGuildNames(store, [{ id: GUILD_A, name: "Old Name" }]);
+    await rememberGuildNames(store, [{ id: GUILD_A, name: "Night  Owls\nClub" }]);
+    await store.close();
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("labels the top guilds with their names, and guilds the bot never saw by id", async () => {
+    const { code, stdout, stderr } = await runReport(["--since", "7d"], { cwd: dir, env: { DATABASE_URL: databaseUrl } });
+
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const guildLines = stdout.split("\n").filter((line) => line.includes(GUILD_A) || line.includes(GUILD_B));
+    expect(guildLines[0]).toMatch(new RegExp(`^Night Owls Club \\(${GUILD_A}\\)\\s+1\\s+0\\s+30\\s`));
+    expect(guildLines[1]).toMatch(new RegExp(`^${GUILD_B}\\s+1\\s+0\\s+10\\s`));
+    expect(stdout).not.toContain("Old Name");
+  });
+
+  it("names the guild in the heading of a one-guild report", async () => {
+    const { code, stdout } = await runReport(["--since", "7d", "--guild", GUILD_A], { cwd: dir, env: { DATABASE_URL: databaseUrl } });
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage of guild Night Owls Club (${GUILD_A}), the last 7 days (UTC)`);
   });
 });

@@ -193,6 +193,8 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       expect([...session0.guildIds]).toEqual([shard0Guild]);
       expect([...session1.guildIds].sort()).toEqual([shard1Guild, otherShard1Guild].sort());
       await logs.waitFor((line) => line.msg === "every shard is ready", "the manager saying every shard is ready");
+      // Each process writes to the same pipe: a shard's own line may arrive after the manager's.
+      for (const shard of [0, 1]) await logs.waitFor((line) => line.msg === "connected to Discord" && line.shard === shard, `shard ${shard} connected`);
 
       const connected = logs.lines.filter((line) => line.msg === "connected to Discord");
       expect(connected.map((line) => line.shard).sort()).toEqual([0, 1]);
@@ -257,6 +259,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       const exit = await managerExit;
       expect({ exit, stderr: stderr.slice(-2000) }).toMatchObject({ exit: { code: 0, signal: null } });
       for (const pid of shardPids) expect(isAlive(pid as number)).toBe(false);
+      for (const shard of [0, 1]) await logs.waitFor((line) => line.msg === "stopped" && line.shard === shard, `shard ${shard} stopped`);
       const stopped = logs.lines.filter((line) => line.msg === "stopped");
       // Each shard's own "stopped" (after its graceful stop), then the manager's.
       expect(stopped.map((line) => line.shard ?? "manager").sort()).toEqual([0, 1, "manager"]);

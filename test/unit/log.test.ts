@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, scrubSecrets } from "../../src/log.js";
+import { chooseLogFormat, createLogger, scrubSecrets } from "../../src/log.js";
 
 function memoryLogger(secrets: string[]) {
   const lines: string[] = [];
@@ -45,5 +45,51 @@ describe("logs never hold secrets", () => {
     const line = lines.join("");
     expect(line.length).toBeLessThan(5_000);
     expect(JSON.parse(line).err).toMatchObject({ code: 40005, status: 413, message: "Request entity too large" });
+  });
+});
+
+describe("readable logs in a terminal", () => {
+  const token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.discord-bot-token-value";
+  const apiKey = "sk-0123456789abcdef";
+
+  function prettyLogger(secrets: string[]) {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, callback) {
+        chunks.push(String(chunk));
+        callback();
+      },
+    });
+    return { logger: createLogger({ level: "info", secrets, format: "pretty", destination, colorize: false }), chunks };
+  }
+
+  it("are pretty when LOG_FORMAT says so or standard output is a terminal, and JSON otherwise", () => {
+    expect(chooseLogFormat("pretty", false)).toBe("pretty");
+    expect(chooseLogFormat("json", true)).toBe("json");
+    expect(chooseLogFormat(undefined, true)).toBe("pretty");
+    expect(chooseLogFormat(undefined, false)).toBe("json");
+  });
+
+  it("reads as text, level and message first, with the fields below", () => {
+    const { logger, chunks } = prettyLogger([]);
+    logger.info({ requestId: "req-42" }, "song delivered");
+    const output = chunks.join("");
+    expect(output).toMatch(/INFO.*: song delivered\n/);
+    expect(output).toContain('requestId: "req-42"');
+    expect(() => JSON.parse(output)).toThrow();
+  });
+
+  it("still scrubs the token, the API key and interaction tokens, by field and by value", () => {
+    const { logger, chunks } = prettyLogger([token, apiKey]);
+    logger.error(
+      { err: new Error(`request failed with key ${apiKey}`), token: "field-secret", url: "/api/v10/webhooks/123456789012345678/aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu/messages/@original" },
+      `login with ${token}`,
+    );
+    const output = chunks.join("");
+    expect(output).not.toContain(token);
+    expect(output).not.toContain(apiKey);
+    expect(output).not.toContain("field-secret");
+    expect(output).not.toContain("aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnRva2Vu");
+    expect(output).toContain("login with [redacted]");
   });
 });

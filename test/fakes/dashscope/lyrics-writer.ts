@@ -8,7 +8,8 @@ import type { TextScript } from "./text-limits.js";
  *   the fake tags them the way the model's output is tagged (paragraphs alternate verse/chorus; a
  *   single paragraph is split into a verse and a chorus half). Clients must not expect a byte-exact
  *   echo of what they sent.
- * - Only a prompt: deterministic lyrics chosen from the prompt's hash, Chinese for a Chinese prompt.
+ * - Only a prompt: deterministic lyrics built from the prompt's words (its Chinese phrases for a
+ *   Chinese prompt), worked into a verse and a chorus.
  */
 
 const TAG_LINE = /^\s*\[[^\]\n]{1,40}\]\s*$/mu;
@@ -30,31 +31,68 @@ function tagLyrics(lyrics: string): string {
   return `[verse]\n${lines.slice(0, half).join("\n")}\n\n[chorus]\n${lines.slice(half).join("\n")}`;
 }
 
-const ENGLISH_VERSES = [
-  ["Morning light across the kitchen floor,", "Footsteps fading past the open door,", "Every little thing is moving slow,", "Humming songs that only we would know."],
-  ["Streetlights flicker on the avenue,", "Rain is writing letters meant for you,", "Neon colours running down the glass,", "Holding on to moments as they pass."],
-  ["Miles of highway stretching to the sea,", "Windows down, the radio and me,", "Dust and sunshine dancing on the dash,", "Leaving all the worries in the past."],
+/**
+ * English lines with slots for the prompt's words, the way a lyricist would work them in: `{0}`
+ * is the first word picked from the prompt, `{1}` the second, and so on (wrapping round).
+ */
+const ENGLISH_VERSE_LINES = [
+  "Woke up with {0} on my mind,",
+  "{1} light is falling through the blind,",
+  "Every {2} road I used to know",
+  "Hums a little {3} tune and lets me go.",
 ] as const;
-
-const ENGLISH_CHORUSES = [
-  ["Take it slow, there's no need to run,", "We were born to chase the summer sun,", "Let the music carry us along,", "Every heartbeat turning into song."],
-  ["Turn it up and let the night begin,", "Feel the rhythm pulling us all in,", "Hands up high beneath the silver sky,", "We are young and we are learning how to fly."],
-  ["Sing it loud so everyone can hear,", "Every word is shining bright and clear,", "Hold my hand and never let it go,", "This is all the love we'll ever know."],
+const ENGLISH_CHORUS_LINES = [
+  "Oh, {0} and {1}, carry me along,",
+  "Turn the {2} days into a song,",
+  "Sing it {3}, sing it loud and clear,",
+  "{0} and {1}, the summer's here.",
 ] as const;
+const ENGLISH_STOPWORDS = new Set(
+  "a an and the of to in on at for with by from into over under about song songs music track tune style like very some that this with without feat featuring".split(" "),
+);
 
-const CHINESE_VERSES = [
-  ["清晨的阳光洒在窗台，", "咖啡的香气慢慢散开，", "翻开昨天没读完的书，", "时间就这样悄悄走过。"],
-  ["晚风吹过熟悉的街角，", "路灯把影子拉得很长，", "雨点轻轻敲着玻璃窗，", "想起你说过的那句话。"],
-  ["沿着海岸线一路向前，", "收音机里唱着老歌谣，", "阳光落在我们的肩上，", "把烦恼都留在了身后。"],
-] as const;
+/** Chinese lines with a slot for a phrase of the prompt. */
+const CHINESE_VERSE_LINES = ["清晨醒来想起{0}，", "窗外的{1}轻轻摇曳，", "走过熟悉的{2}小路，", "把{3}唱给风听。"] as const;
+const CHINESE_CHORUS_LINES = ["啦啦啦，{0}和{1}，", "陪我一起唱这首歌，", "不管明天会怎样，", "{0}永远在心里。"] as const;
 
-const CHINESE_CHORUSES = [
-  ["慢慢走不用着急，", "生活本该这样惬意，", "把烦恼交给风吹去，", "拥抱每个晴天和雨季。"],
-  ["放声唱吧让世界听见，", "每一个音符都闪着光，", "牵着我的手不要放开，", "这就是我们的好时光。"],
-  ["跟着节奏一起摇摆，", "让快乐在心里盛开，", "星空下我们手牵手，", "把梦想唱成了未来。"],
-] as const;
+/** Fallback when the prompt has no words to work with (only punctuation or emoji). */
+const FALLBACK_ENGLISH_WORDS = ["morning", "golden", "river", "gentle"] as const;
+const FALLBACK_CHINESE_WORDS = ["阳光", "晚风", "海边", "梦想"] as const;
 
-/** FNV-1a, enough to pick templates deterministically. */
+/** The prompt's content words, in order, each once: at most 12 letters-and-digits runs of 3–16 characters. */
+function englishWords(prompt: string): string[] {
+  const seen = new Set<string>();
+  for (const match of prompt.toLowerCase().matchAll(/[\p{L}\p{N}'-]+/gu)) {
+    const word = match[0].replace(/^['-]+|['-]+$/g, "");
+    if (word.length < 3 || word.length > 16 || ENGLISH_STOPWORDS.has(word)) continue;
+    seen.add(word);
+  }
+  return [...seen].slice(0, 12);
+}
+
+/**
+ * The prompt's Chinese phrases: runs of Han characters, split at punctuation and at the particles
+ * that join phrases (的, 和, 与, 跟, 及, 了, 着), 2–4 characters each.
+ */
+function chinesePhrases(prompt: string): string[] {
+  const seen = new Set<string>();
+  for (const phrase of prompt.split(/[^\p{Script=Han}]+|[的和与跟及了着]/u)) {
+    if (phrase.length >= 2) seen.add(phrase.slice(0, 4));
+  }
+  return [...seen].slice(0, 12);
+}
+
+function fill(lines: readonly string[], words: readonly string[], offset: number): string[] {
+  return lines.map((line) =>
+    line.replace(/\{(\d)\}/g, (_, index: string) => words[(Number(index) + offset) % words.length] ?? ""),
+  );
+}
+
+function capitalize(line: string): string {
+  return line.charAt(0).toUpperCase() + line.slice(1);
+}
+
+/** FNV-1a, enough to vary the lines deterministically. */
 function hash(text: string): number {
   let h = 0x811c9dc5;
   for (const char of text) {
@@ -64,11 +102,21 @@ function hash(text: string): number {
   return h;
 }
 
+/**
+ * Lyrics made of the prompt's own words (as the real model's are about the prompt): the same
+ * prompt always gives the same lyrics, and a different prompt different ones.
+ */
 function writeLyrics(prompt: string, script: TextScript): string {
-  const h = hash(prompt);
-  const verses = script === "chinese" ? CHINESE_VERSES : ENGLISH_VERSES;
-  const choruses = script === "chinese" ? CHINESE_CHORUSES : ENGLISH_CHORUSES;
-  const verse = verses[h % verses.length] ?? verses[0];
-  const chorus = choruses[(h >>> 8) % choruses.length] ?? choruses[0];
-  return `[verse]\n${verse.join("\n")}\n\n[chorus]\n${chorus.join("\n")}`;
+  const chinese = script === "chinese";
+  const found = chinese ? chinesePhrases(prompt) : englishWords(prompt);
+  // A short prompt is topped up with stock words, so that no line repeats one word four times.
+  const fallback = chinese ? FALLBACK_CHINESE_WORDS : FALLBACK_ENGLISH_WORDS;
+  const words = [...found, ...fallback.filter((word) => !found.includes(word))].slice(0, Math.max(found.length, fallback.length));
+  // Which word starts the chorus varies with the prompt, so two prompts with the same words in a
+  // different order still read differently.
+  const offset = words.length > 1 ? hash(prompt) % words.length : 0;
+  const verse = fill(chinese ? CHINESE_VERSE_LINES : ENGLISH_VERSE_LINES, words, 0);
+  const chorus = fill(chinese ? CHINESE_CHORUS_LINES : ENGLISH_CHORUS_LINES, words, offset);
+  const tidy = chinese ? (lines: string[]) => lines : (lines: string[]) => lines.map(capitalize);
+  return `[verse]\n${tidy(verse).join("\n")}\n\n[chorus]\n${tidy(chorus).join("\n")}`;
 }

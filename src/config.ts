@@ -37,7 +37,7 @@ const configSchema = z.object({
   // A process renews its job leases every third of this; a dead process's jobs are taken over after it.
   JOB_LEASE_SECONDS: z.coerce.number().min(2, "must be at least 2 (seconds)").max(600).default(20),
   // Progress edits of every waiting or working reply together, per second (discord.js allows 50 in all).
-  PROGRESS_EDITS_PER_SECOND: z.coerce.number().positive().max(40).default(10),
+  PROGRESS_EDITS_PER_SECOND: z.coerce.number().positive().max(40).default(15),
   QWEN_AUDIO_MODEL: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a DashScope model name").default("qwen2-audio-instruct"),
   ANALYSIS_MAX_FILE_MB: z.coerce.number().positive().max(500).default(25),
   ANALYSIS_MAX_PARTS: positiveInt(10),

@@ -398,15 +398,16 @@ async function main(): Promise<void> {
   // discord.js's Client reads SHARD_COUNT from the environment too; unsharded, an empty line in
   // .env would read as 0 shards. The value is in `config` now.
   if (role.kind === "single") delete process.env.SHARD_COUNT;
-  let bot: RunningBot;
+  const starting = startBot(config, logger);
+  // A signal during start-up (a respawned shard told to stop at once) stops the bot once it is up.
+  onStopSignal(async () => (await starting).stop(graceMs));
   try {
-    bot = await startBot(config, logger);
+    await starting;
   } catch (error) {
     logger.fatal({ err: error }, "could not start");
     logger.flush();
     process.exit(1);
   }
-  onStopSignal(() => bot.stop(graceMs));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

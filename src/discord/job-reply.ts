@@ -88,7 +88,8 @@ function progressText(job: Job, progress: JobProgress, elapsedMs: number, t: Loc
   const elapsed = formatElapsed(elapsedMs);
   switch (progress.phase) {
     case "queued":
-      return progress.requeued ? t("job.progress.requeued", { position: progress.position }) : t("song.progress.queued", { position: progress.position });
+      // The time waited moves with every edit, so a heartbeat is a visible change too.
+      return progress.requeued ? t("job.progress.requeued", { position: progress.position, elapsed }) : t("song.progress.queued", { position: progress.position, elapsed });
     case "restarting":
       return t("job.progress.restarting");
     case "starting":

@@ -23,14 +23,17 @@ const INTERACTION_TOKEN_MS = 15 * 60_000;
 export type JobRequestServices = { jobs: JobStore; runner: JobRunner; metering: Metering; admissions: Set<string> };
 
 /**
- * Accepts a request as a durable job, which owns the reply from then on: one unfinished job of a
- * kind per user (checked in the database, and in this process for the moments before the row
- * exists), the quota hold (`reserve`, refused privately), the acknowledgement, the row. The hold is
+ * Accepts a request as a durable job, which owns the reply from then on. The acknowledgement comes
+ * first, before any database work, so that a crowd is answered within Discord's window: then one
+ * unfinished job of a kind per user (in this process for the moments before the row exists, and in
+ * the database), `prepare` (e.g. keeping the conversation), the quota hold (`reserve`), the row.
+ * A refusal after a public acknowledgement removes the placeholder and goes privately (the
+ * router's error boundary); a refusal known in this process goes privately at once. The hold is
  * given back if the job can't be written.
  */
 export async function newJobFor(
   interaction: RepliableInteraction,
-  request: { kind: JobKind; input: unknown; ephemeral: boolean; reserve: () => Promise<string | null> },
+  request: { kind: JobKind; input: unknown; ephemeral: boolean; reserve: () => Promise<string | null>; prepare?: () => Promise<void> },
   services: JobRequestServices,
   context: HandlerContext,
 ): Promise<Job> {
@@ -38,48 +41,40 @@ export async function newJobFor(
   if (services.admissions.has(admission)) throw new UserError("busy");
   services.admissions.add(admission);
   try {
+    await interaction.deferReply(request.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
     if (await services.jobs.unfinishedJobOf(interaction.user.id, request.kind)) throw new UserError("busy");
-    return await acknowledgeAndInsert(interaction, { ...request, reservationId: await request.reserve() }, services);
+    await request.prepare?.();
+    const reservationId = await request.reserve();
+    try {
+      const job = await services.jobs.insert(
+        {
+          kind: request.kind,
+          guildId: interaction.guildId,
+          channelId: interaction.channelId,
+          userId: interaction.user.id,
+          userName: interaction.user.displayName,
+          locale: interaction.locale,
+          guildLocale: interaction.guildLocale,
+          applicationId: interaction.applicationId,
+          interactionId: interaction.id,
+          interactionToken: interaction.token,
+          tokenExpiresAt: new Date(interaction.createdTimestamp + INTERACTION_TOKEN_MS),
+          ephemeral: request.ephemeral,
+          attachmentLimitBytes: interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes,
+          input: request.input,
+          reservationId,
+        },
+        services.runner.owner,
+      );
+      services.runner.accepted(job);
+      context.log.debug({ jobId: job.id, kind: job.kind }, "job accepted");
+      return job;
+    } catch (error) {
+      if (reservationId) await services.metering.release(reservationId);
+      throw error;
+    }
   } finally {
     services.admissions.delete(admission);
-  }
-}
-
-async function acknowledgeAndInsert(
-  interaction: RepliableInteraction,
-  request: { kind: JobKind; input: unknown; ephemeral: boolean; reservationId: string | null },
-  services: JobRequestServices,
-): Promise<Job> {
-  const release = async () => {
-    if (request.reservationId) await services.metering.release(request.reservationId);
-  };
-  try {
-    await interaction.deferReply(request.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
-    const job = await services.jobs.insert(
-      {
-        kind: request.kind,
-        guildId: interaction.guildId,
-        channelId: interaction.channelId,
-        userId: interaction.user.id,
-        userName: interaction.user.displayName,
-        locale: interaction.locale,
-        guildLocale: interaction.guildLocale,
-        applicationId: interaction.applicationId,
-        interactionId: interaction.id,
-        interactionToken: interaction.token,
-        tokenExpiresAt: new Date(interaction.createdTimestamp + INTERACTION_TOKEN_MS),
-        ephemeral: request.ephemeral,
-        attachmentLimitBytes: interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes,
-        input: request.input,
-        reservationId: request.reservationId,
-      },
-      services.runner.owner,
-    );
-    services.runner.accepted(job);
-    return job;
-  } catch (error) {
-    await release();
-    throw error;
   }
 }
 

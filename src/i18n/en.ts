@@ -44,7 +44,8 @@ export const en = {
     "You gave both lyrics and a prompt. Fun-Music sings the lyrics and ignores the prompt, so your prompt was not used.",
 
   // /song: progress and result
-  "song.progress.queued": (p: { position: number }) => `⏳ Waiting for a free slot (position ${p.position} in the queue)…`,
+  "song.progress.queued": (p: { position: number; elapsed: string }) =>
+    `⏳ Waiting for a free slot (position ${p.position} in the queue)… ${p.elapsed} waited so far.`,
   "song.progress.generating": (p: { elapsed: string }) => `🎼 Composing your song… ${p.elapsed} elapsed.`,
   "song.progress.streaming": (p: { elapsed: string; audioSeconds: number }) =>
     `🎼 Composing your song… ${p.elapsed} elapsed, ${p.audioSeconds} s of audio received so far.`,
@@ -181,8 +182,8 @@ export const en = {
   "dashscope.malformed": () => "DashScope sent an answer the bot could not read. Try again; if it keeps happening, tell a server admin.",
 
   // Durable jobs: waiting, restarts, cancel, try again
-  "job.progress.requeued": (p: { position: number }) =>
-    `⏳ The bot restarted. Your request kept its place in the queue (position ${p.position})…`,
+  "job.progress.requeued": (p: { position: number; elapsed: string }) =>
+    `⏳ The bot restarted. Your request kept its place in the queue (position ${p.position})… ${p.elapsed} waited so far.`,
   "job.progress.restarting": () => "⏳ The bot is restarting. Your request keeps its place in the queue and will continue shortly.",
   "job.button.cancel": () => "Cancel",
   "job.button.retry": () => "Try again",

@@ -41,7 +41,7 @@ export const ja = {
     "歌詞とプロンプトの両方が指定されました。Fun-Music は歌詞を歌い、プロンプトは無視するため、今回プロンプトは使われていません。",
 
   // /song：進行状況と結果
-  "song.progress.queued": (p) => `⏳ 空きを待っています（${p.position} 番目）…`,
+  "song.progress.queued": (p) => `⏳ 空きを待っています（${p.position} 番目、待ち時間 ${p.elapsed}）…`,
   "song.progress.generating": (p) => `🎼 作曲中です… 経過 ${p.elapsed}`,
   "song.progress.streaming": (p) => `🎼 作曲中です… 経過 ${p.elapsed}、これまでに音声 ${p.audioSeconds} 秒分を受信しました。`,
   "song.progress.finishing": (p) => `📦 ファイルを準備しています… 経過 ${p.elapsed}`,
@@ -172,7 +172,7 @@ export const ja = {
     `DashScope から ${formatInteger(p.seconds, "ja")} 秒間何も届かなかったため、待つのをやめました。料金が発生している可能性があるため、再送信はしていません。必要であればもう一度お試しください。`,
 
   // 永続ジョブ：待機、再起動、キャンセル、再試行
-  "job.progress.requeued": (p) => `⏳ ボットが再起動しました。リクエストはキュー内の順番を保っています（${formatInteger(p.position, "ja")} 番目）…`,
+  "job.progress.requeued": (p) => `⏳ ボットが再起動しました。リクエストはキュー内の順番を保っています（${formatInteger(p.position, "ja")} 番目、待ち時間 ${p.elapsed}）…`,
   "job.progress.restarting": () => "⏳ ボットを再起動しています。リクエストはキュー内の順番を保ったまま、まもなく再開します。",
   "job.button.cancel": () => "キャンセル",
   "job.button.retry": () => "もう一度試す",

@@ -40,7 +40,7 @@ export const zhCN = {
   "song.promptIgnored": () => "你同时填写了歌词和提示词。Fun-Music 会演唱歌词、忽略提示词，所以这次没有用到你的提示词。",
 
   // /song：进度和结果
-  "song.progress.queued": (p) => `⏳ 正在排队等待空闲名额（当前排第 ${p.position} 位）…`,
+  "song.progress.queued": (p) => `⏳ 正在排队等待空闲名额（当前排第 ${p.position} 位，已等待 ${p.elapsed}）…`,
   "song.progress.generating": (p) => `🎼 正在创作你的歌曲… 已用时 ${p.elapsed}。`,
   "song.progress.streaming": (p) => `🎼 正在创作你的歌曲… 已用时 ${p.elapsed}，已收到 ${p.audioSeconds} 秒音频。`,
   "song.progress.finishing": (p) => `📦 正在准备文件… 已用时 ${p.elapsed}。`,
@@ -168,7 +168,7 @@ export const zhCN = {
     `DashScope 已经 ${formatInteger(p.seconds, "zh-CN")} 秒没有返回任何内容，机器人已停止等待。这次请求可能已经计费，所以没有重新发送。如果还需要，请再试一次。`,
 
   // 持久化任务：排队、重启、取消、重试
-  "job.progress.requeued": (p) => `⏳ 机器人重启过。你的请求保留了在队列中的位置（第 ${formatInteger(p.position, "zh-CN")} 位）…`,
+  "job.progress.requeued": (p) => `⏳ 机器人重启过。你的请求保留了在队列中的位置（第 ${formatInteger(p.position, "zh-CN")} 位，已等待 ${p.elapsed}）…`,
   "job.progress.restarting": () => "⏳ 机器人正在重启。你的请求会保留在队列中的位置，稍后继续。",
   "job.button.cancel": () => "取消",
   "job.button.retry": () => "重试",

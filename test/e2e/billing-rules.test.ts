@@ -1,9 +1,9 @@
-import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from "discord.js";
+import { ApplicationCommandOptionType } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Fault } from "../fakes/dashscope/index.js";
-import type { FakeMessageView, InteractionHandle } from "../fakes/discord/index.js";
+import type { FakeMessageView } from "../fakes/discord/index.js";
 import { ledgerRows } from "../../src/usage/index.js";
-import { parsedLogs, startSandbox, type Sandbox } from "./harness.js";
+import { parsedLogs, privateReply, startSandbox, type Sandbox } from "./harness.js";
 
 /**
  * Issue 7, "Billing rules in the DashScope client" and "Input hygiene", through the real bot
@@ -19,19 +19,6 @@ const streamingLyrics = ["[verse]", ...Array.from({ length: 22 }, () => "one two
 
 function songOptions(values: Record<string, string>) {
   return Object.entries(values).map(([name, value]) => ({ type: ApplicationCommandOptionType.String, name, value }));
-}
-
-/** The private text a refused or failed song ends with, whether it came before or after the defer. */
-async function privateText(handle: InteractionHandle): Promise<string> {
-  const response = await handle.response();
-  if (response.type === InteractionResponseType.ChannelMessageWithSource) {
-    const data = response.data as { content?: string; flags?: number };
-    expect((data.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
-    return data.content ?? "";
-  }
-  const followup = await handle.waitForFollowup((m) => m.ephemeral, 60_000);
-  expect(followup.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
-  return followup.content;
 }
 
 describe("billing rules, end to end", () => {
@@ -60,9 +47,9 @@ describe("billing rules, end to end", () => {
 
   it("explains a 200 whose body is an error exactly as it explains the same error over HTTP 400", async () => {
     const over400 = await song({ prompt: "calm piano" }, [{ kind: "error", status: 400, code: "DataInspectionFailed" }]);
-    const textOver400 = await privateText(over400.handle);
+    const textOver400 = await privateReply(over400.handle);
     const in200 = await song({ prompt: "calm piano" }, [{ kind: "error", status: 400, code: "DataInspectionFailed", httpStatus: 200 }]);
-    const textIn200 = await privateText(in200.handle);
+    const textIn200 = await privateReply(in200.handle);
 
     expect(musicCalls().at(-1)).toMatchObject({ status: 200, errorCode: "DataInspectionFailed" });
     expect(textIn200).toBe(textOver400);
@@ -88,7 +75,7 @@ describe("billing rules, end to end", () => {
 
   it("refuses lyrics made only of zero-width characters privately, before any call", async () => {
     const { handle, callsMade, songsBilled } = await song({ lyrics: "\u200B\u200B\u200D\u2060\uFEFF\u200C\u200B" });
-    expect(await privateText(handle)).toMatch(/empty once invisible characters.*are removed.*Nothing was sent or charged/);
+    expect(await privateReply(handle)).toMatch(/empty once invisible characters.*are removed.*Nothing was sent or charged/);
     expect(callsMade()).toBe(0);
     expect(songsBilled()).toBe(0);
   });
@@ -101,7 +88,7 @@ describe("billing rules, end to end", () => {
 
   it("does not re-send a song whose answer broke off mid-body, and tells the user plainly it may have been charged", async () => {
     const { handle, callsMade, songsBilled } = await song({ prompt: "broken radio" }, [{ kind: "reset-mid-stream", afterEvents: 0 }]);
-    expect(await privateText(handle)).toMatch(/can't tell whether it was made.*may have been charged.*not sent again/);
+    expect(await privateReply(handle)).toMatch(/can't tell whether it was made.*may have been charged.*not sent again/);
     expect(callsMade()).toBe(1);
     // The fake composed (and DashScope would bill) exactly one song.
     expect(songsBilled()).toBe(1);
@@ -110,7 +97,7 @@ describe("billing rules, end to end", () => {
 
   it("gives up a stream that went silent, with a clear message, and does not send it again", async () => {
     const { handle, callsMade, songsBilled } = await song({ lyrics: streamingLyrics }, [{ kind: "stall-mid-stream", afterEvents: 2 }]);
-    expect(await privateText(handle)).toMatch(/sent nothing for \d+ seconds.*stopped waiting.*may have been charged/);
+    expect(await privateReply(handle)).toMatch(/sent nothing for \d+ seconds.*stopped waiting.*may have been charged/);
     expect(callsMade()).toBe(1);
     expect(songsBilled()).toBe(1);
     expect(musicCalls().at(-1)).toMatchObject({ sse: true, fault: "stall-mid-stream", completed: false });

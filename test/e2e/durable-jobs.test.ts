@@ -1,9 +1,9 @@
-import { ApplicationCommandOptionType, InteractionResponseType } from "discord.js";
+import { ApplicationCommandOptionType } from "discord.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ledgerRows } from "../../src/usage/index.js";
-import type { FakeMessageView, InteractionHandle } from "../fakes/discord/index.js";
+import type { FakeMessageView } from "../fakes/discord/index.js";
 import { spawnBot, type BotProcess } from "./bot-process.js";
-import { startSandbox, type Sandbox } from "./harness.js";
+import { privateReply, startSandbox, type Sandbox } from "./harness.js";
 
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
 const hasSong = (message: FakeMessageView) => message.embeds.length > 0 && message.attachments.length > 0;
@@ -27,13 +27,6 @@ function musicCalls(current: Sandbox) {
 
 async function ledger(current: Sandbox) {
   return ledgerRows(current.bot.usageStore, { guildId: current.guildId }, "all");
-}
-
-/** The text of an immediate private reply (a refusal before any work). */
-async function privateReplyText(handle: InteractionHandle): Promise<string> {
-  const response = await handle.response();
-  if (response.type !== InteractionResponseType.ChannelMessageWithSource) throw new Error(`expected an immediate reply, got type ${response.type}`);
-  return (response.data as { content?: string }).content ?? "";
 }
 
 /** Stops the sandbox's own bot and runs the same bot, on the same database, in a child process. */
@@ -130,7 +123,7 @@ describe("songs as durable jobs", () => {
     const cancelId = buttonIds(waiting).find((id) => id.startsWith("job:cancel:")) ?? "";
 
     const stranger = await sandbox.discord.sendComponent({ customId: cancelId, message: waiting, user: sandbox.discord.createUser() });
-    expect(await privateReplyText(stranger)).toMatch(/Only the person who asked/);
+    expect(await privateReply(stranger)).toMatch(/Only the person who asked/);
 
     const click = await sandbox.discord.sendComponent({ customId: cancelId, message: waiting, user });
     await click.response();

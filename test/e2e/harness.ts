@@ -2,11 +2,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { InteractionResponseType, MessageFlags } from "discord.js";
+import { expect } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startBot, type RunningBot } from "../../src/main.js";
 import { startFakeDashScope, type FakeDashScope } from "../fakes/dashscope/index.js";
-import { startFakeDiscord, type FakeDiscord } from "../fakes/discord/index.js";
+import { startFakeDiscord, type FakeDiscord, type InteractionHandle } from "../fakes/discord/index.js";
 
 export type Sandbox = {
   discord: FakeDiscord;
@@ -115,6 +117,27 @@ export function sandboxEnv(discord: FakeDiscord, dashscope: FakeDashScope, sqlit
     LOG_LEVEL: "debug",
     ...overrides,
   };
+}
+
+/**
+ * The text of a refusal or a failure, which the bot always says privately: an ephemeral reply; or,
+ * after a public acknowledgement, an ephemeral follow-up with the public placeholder removed (never
+ * left behind, never turned into the error); or the private reply itself, edited.
+ */
+export async function privateReply(handle: InteractionHandle, timeoutMs = 20_000): Promise<string> {
+  const response = await handle.response();
+  const flags = (response.data as { flags?: number } | undefined)?.flags ?? 0;
+  if (response.type === InteractionResponseType.ChannelMessageWithSource) {
+    expect(flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+    return (response.data as { content?: string }).content ?? "";
+  }
+  if (flags & MessageFlags.Ephemeral) {
+    // Progress edits ("🎧 …", "⏳ …") may come first; the failure replaces them.
+    return (await handle.waitForOriginal((m) => !m.loading && !/^(🎧|⏳|🎼)/u.test(m.content), timeoutMs)).content;
+  }
+  const followup = await handle.waitForFollowup((m) => m.ephemeral, timeoutMs);
+  expect(handle.originalDeleted).toBe(true);
+  return followup.content;
 }
 
 /** Parsed log lines, for assertions on what the bot recorded. */

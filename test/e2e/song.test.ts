@@ -1,8 +1,8 @@
-import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags, type APIButtonComponent } from "discord.js";
+import { ApplicationCommandOptionType, InteractionResponseType, type APIButtonComponent } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeSongAudio } from "../fakes/dashscope/audio-maker.js";
-import { FakePermissions, type FakeMessageView, type InteractionHandle } from "../fakes/discord/index.js";
-import { parsedLogs, startSandbox, type Sandbox } from "./harness.js";
+import { FakePermissions, type FakeMessageView } from "../fakes/discord/index.js";
+import { parsedLogs, privateReply, startSandbox, type Sandbox } from "./harness.js";
 
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
 
@@ -40,17 +40,6 @@ function customIdOf(message: FakeMessageView, prefix: string): string {
   const found = buttons(message).find((b) => "custom_id" in b && b.custom_id.startsWith(prefix));
   if (!found || !("custom_id" in found)) throw new Error(`no button ${prefix} on message`);
   return found.custom_id;
-}
-
-async function ephemeralReply(handle: InteractionHandle): Promise<string> {
-  const response = await handle.response();
-  if (response.type === InteractionResponseType.ChannelMessageWithSource) {
-    const data = response.data as { content?: string; flags?: number };
-    expect((data.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
-    return data.content ?? "";
-  }
-  const followup = await handle.waitForFollowup((m) => m.ephemeral);
-  return followup.content;
 }
 
 describe("/song end to end", () => {
@@ -166,7 +155,7 @@ describe("/song end to end", () => {
   ])("checks %s against the seed's limits before any paid call and says by how much it missed", async (_label, values, expected) => {
     const before = musicCalls(sandbox).length;
     const handle = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: songOptions(values) });
-    expect(await ephemeralReply(handle)).toMatch(expected);
+    expect(await privateReply(handle)).toMatch(expected);
     expect(musicCalls(sandbox)).toHaveLength(before);
   });
 
@@ -175,7 +164,7 @@ describe("/song end to end", () => {
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user, options: songOptions({ prompt: "first song" }) });
     await first.response();
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: songOptions({ prompt: "second song" }) });
-    expect(await ephemeralReply(second)).toMatch(/already have a request in progress/);
+    expect(await privateReply(second)).toMatch(/already have a request in progress/);
     await first.waitForOriginal(hasSong, 20_000);
   });
 
@@ -221,7 +210,7 @@ describe("/song end to end", () => {
       const before = musicCalls(sandbox).length;
       const stranger = sandbox.discord.createUser({ username: "mallory" });
       const click = await sandbox.discord.sendComponent({ customId: customIdOf(result, "song:regen:"), message: result, user: stranger });
-      expect(await ephemeralReply(click)).toMatch(/Only the person who asked/);
+      expect(await privateReply(click)).toMatch(/Only the person who asked/);
       expect(musicCalls(sandbox)).toHaveLength(before);
     });
 

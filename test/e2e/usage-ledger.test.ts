@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { ApplicationCommandOptionType, InteractionResponseType, MessageFlags } from "discord.js";
+import { ApplicationCommandOptionType } from "discord.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { FakeMessageView, InteractionHandle } from "../fakes/discord/index.js";
+import type { FakeMessageView } from "../fakes/discord/index.js";
 import { ledgerRows } from "../../src/usage/index.js";
-import { startSandbox, type Sandbox } from "./harness.js";
+import { privateReply, startSandbox, type Sandbox } from "./harness.js";
 
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
 const QWEN_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
@@ -15,14 +15,6 @@ afterEach(async () => {
   await sandbox?.close();
   sandbox = undefined;
 });
-
-async function refusal(handle: InteractionHandle): Promise<string> {
-  const response = await handle.response();
-  expect(response.type).toBe(InteractionResponseType.ChannelMessageWithSource);
-  const data = response.data as { content?: string; flags?: number };
-  expect((data.flags ?? 0) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
-  return data.content ?? "";
-}
 
 const rows = (s: Sandbox) => ledgerRows(s.bot.usageStore, { guildId: s.guildId }, "all");
 
@@ -89,7 +81,7 @@ describe("quotas", () => {
     await first.waitForOriginal(answered, 20_000);
     const callsBefore = sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH).length;
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("second") });
-    expect(await refusal(second)).toMatch(/all the songs you can today\. The limit resets <t:\d+:R>/);
+    expect(await privateReply(second)).toMatch(/all the songs you can today\. The limit resets <t:\d+:R>/);
     expect(sandbox.dashscope.requests.filter((r) => r.path === MUSIC_PATH)).toHaveLength(callsBefore);
 
     const someoneElse = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("other") });
@@ -102,7 +94,7 @@ describe("quotas", () => {
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("first") });
     await first.waitForOriginal(answered, 20_000);
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("second") });
-    expect(await refusal(second)).toMatch(/cooldown.*next one <t:\d+:R>/);
+    expect(await privateReply(second)).toMatch(/cooldown.*next one <t:\d+:R>/);
   });
 
   it("holds music seconds while songs are made, settles them to what was billed, and says when a limit is only taken by songs in progress", async () => {
@@ -114,7 +106,7 @@ describe("quotas", () => {
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("two") });
     await second.response();
     const third = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("three") });
-    expect(await refusal(third)).toMatch(/taken by requests still being made.*when they finish/);
+    expect(await privateReply(third)).toMatch(/taken by requests still being made.*when they finish/);
     await first.waitForOriginal(answered, 20_000);
     await second.waitForOriginal(answered, 20_000);
     const after = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("four") });
@@ -127,7 +119,7 @@ describe("quotas", () => {
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("spends it") });
     await first.waitForOriginal(answered, 20_000);
     const next = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("too late") });
-    expect(await refusal(next)).toMatch(/music budget for the month\. It resets <t:\d+:R>.*\/limits/);
+    expect(await privateReply(next)).toMatch(/music budget for the month\. It resets <t:\d+:R>.*\/limits/);
   });
 
   it("counts analyses against the daily analysis limit", async () => {
@@ -137,7 +129,7 @@ describe("quotas", () => {
     const first = await sandbox.discord.sendMessageCommand({ name: "Analyze audio", user, targetMessage: target });
     await first.waitForOriginal(answered, 20_000);
     const second = await sandbox.discord.sendMessageCommand({ name: "Analyze audio", user, targetMessage: target });
-    expect(await refusal(second)).toMatch(/all of today's audio analyses\. They reset <t:\d+:R>/);
+    expect(await privateReply(second)).toMatch(/all of today's audio analyses\. They reset <t:\d+:R>/);
   });
 });
 
@@ -183,6 +175,6 @@ describe("/usage through the running bot", () => {
     expect(JSON.stringify(mine.embeds)).toMatch(/4.{0,20}of 5/);
 
     const other = await sandbox.discord.sendSlashCommand({ name: "usage", user: sandbox.discord.createUser(), options: sub("server") });
-    expect(await refusal(other)).toMatch(/Manage Server/);
+    expect(await privateReply(other)).toMatch(/Manage Server/);
   });
 });

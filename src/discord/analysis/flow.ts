@@ -70,10 +70,13 @@ async function requestAnalysis(
   feature: "analysis" | "follow-up",
   services: AnalysisServices,
   context: HandlerContext,
+  options: { saveConversation?: boolean } = {},
 ): Promise<void> {
   const reserve = () => services.metering.reserve({ guildId: interaction.guildId, userId: interaction.user.id, feature, model: services.model });
   const input: AnalysisJobInput = { conversationId: conversation.id, question, feature };
-  const job = await newJobFor(interaction, { kind: "analysis", input, ephemeral: conversation.ephemeral, reserve }, services, context);
+  // A new conversation is kept before its job, so the job and its follow-ups find it.
+  const prepare = options.saveConversation ? () => services.conversations.save(conversation) : undefined;
+  const job = await newJobFor(interaction, { kind: "analysis", input, ephemeral: conversation.ephemeral, reserve, ...(prepare ? { prepare } : {}) }, services, context);
   context.log.info({ jobId: job.id, question: question.kind, conversationId: conversation.id }, "analysis queued");
 }
 
@@ -167,9 +170,8 @@ export async function startAnalysis(
     createdAt: new Date(),
   };
   context.log.info({ source: source.name, sizeBytes: source.sizeBytes, voiceMessage: source.isVoiceMessage, ephemeral }, "analysis requested");
-  // The job prepares the audio; the conversation is kept first, so follow-ups and recovery find it.
-  await services.conversations.save(conversation);
-  await requestAnalysis(interaction, conversation, { kind: "overview" }, "analysis", services, context);
+  // The job prepares the audio.
+  await requestAnalysis(interaction, conversation, { kind: "overview" }, "analysis", services, context, { saveConversation: true });
 }
 
 async function conversationFor(interaction: RepliableInteraction, conversationId: string, services: AnalysisServices, options: { requesterOnly: boolean }) {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -48,6 +48,14 @@ export type AudioCallOptions = {
 
 export type AudioPiece = { startSeconds: number; endSeconds: number; audio: Buffer };
 
+export type SplitOptions = AudioCallOptions & {
+  /**
+   * Called with each piece, in order, as soon as it is ready (mp3 pieces come while later ones are
+   * still being encoded), so that a caller can start using the first before the last exists.
+   */
+  onPiece?: ((piece: AudioPiece, index: number) => void) | undefined;
+};
+
 export type FittedAudio = { audio: Buffer; format: "mp3"; bitrateKbps: number };
 
 /**
@@ -67,11 +75,11 @@ export type AudioTools = {
   fitUnderBytes(input: Buffer, sourceFormat: "mp3" | "wav", maxBytes: number, options?: AudioCallOptions): Promise<FittedAudio | undefined>;
   /**
    * Consecutive pieces covering the input, each at most `pieceSeconds` long by any measure:
-   * wav pieces are cut exactly; mp3 pieces are cut shorter by the encoder's delay and frame padding
-   * (~0.05–0.1 s) so that their container duration stays within the limit. A trailing remainder
-   * shorter than 0.25 s is dropped.
+   * wav pieces are cut exactly; mp3 pieces are cut from one continuous encode at mp3 frame
+   * boundaries (ffmpeg's segment muxer), a frame or two short of the limit, so that their
+   * container duration stays within it. A trailing remainder shorter than 0.25 s is dropped.
    */
-  split(input: Buffer, pieceSeconds: number, target: AudioTarget, options?: AudioCallOptions): Promise<AudioPiece[]>;
+  split(input: Buffer, pieceSeconds: number, target: AudioTarget, options?: SplitOptions): Promise<AudioPiece[]>;
 };
 
 /** Bitrates tried by `fitUnderBytes`, best first. Below 64 kbps music is not worth posting. */
@@ -129,14 +137,20 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     return { signal: callOptions?.signal, deadline: Date.now() + timeoutMs, timeoutMs };
   };
 
-  const exec = (tool: ToolName, args: string[], stdin: Buffer | undefined, call: Call): Promise<ToolResult> =>
+  const exec = (
+    tool: ToolName,
+    args: string[],
+    stdin: Buffer | undefined,
+    call: Call,
+    onStdout?: (chunk: Buffer) => void,
+  ): Promise<ToolResult> =>
     semaphore.run(async () => {
       const binary = binaryFor(tool);
       const remainingMs = call.deadline - Date.now();
       if (remainingMs <= 0) {
         throw new AudioToolError({ reason: "timeout", message: `audio call ran out of its ${call.timeoutMs} ms before ${tool} could start`, tool });
       }
-      return runTool({ tool, binary, args, stdin, signal: call.signal, timeoutMs: remainingMs, maxOutputBytes, logger });
+      return runTool({ tool, binary, args, stdin, signal: call.signal, timeoutMs: remainingMs, maxOutputBytes, logger, onStdout });
     }, call.signal);
 
   const withTempDirectory = async <T>(use: (directory: string) => Promise<T>): Promise<T> => {
@@ -267,51 +281,104 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     return undefined;
   };
 
-  const splitWithin = async (input: Buffer, pieceSeconds: number, target: AudioTarget, call: Call): Promise<AudioPiece[]> => {
+  /**
+   * mp3 pieces from one ffmpeg process: decoding, encoding and cutting (the segment muxer) all in
+   * the child. It names each piece on stdout (its segment list) once the piece is written, so the
+   * piece is read and handed on while ffmpeg works on the next. One process instead of one per
+   * piece matters: each spawn blocks the event loop for a fork of the whole bot (tens of ms for a
+   * few hundred MB of memory), and cutting PCM here blocked it too (BENCHMARKS.md).
+   */
+  const splitToMp3 = (
+    input: Buffer,
+    pieceSeconds: number,
+    target: AudioTarget,
+    call: Call,
+    onPiece: SplitOptions["onPiece"],
+  ): Promise<AudioPiece[]> =>
+    withTempDirectory(async (directory) => {
+      const inputFile = path.join(directory, "input");
+      // Written by the thread pool, not piped from the event loop; ffmpeg can also seek in a file.
+      await writeFile(inputFile, input);
+      const rate = target.sampleRate;
+      // A cut lands on the first frame at or after each multiple of the segment time, so a piece
+      // is at most one frame longer than that. Without a known rate, the longest mp3 frame (8 kHz).
+      const frameSeconds = rate === undefined ? 576 / 8000 : (rate >= 32_000 ? 1152 : 576) / rate;
+      const segmentSeconds = pieceSeconds - frameSeconds - 0.001;
+      const delaySeconds = MP3_DELAY_SAMPLES / (rate ?? 44_100);
+      const pieces: AudioPiece[] = [];
+      let pending = Promise.resolve();
+      let listed = "";
+      const onList = (chunk: Buffer): void => {
+        listed += chunk.toString("utf8");
+        const lines = listed.split("\n");
+        listed = lines.pop() ?? "";
+        for (const line of lines) {
+          const [name, start, end] = line.trim().split(",");
+          if (!name || start === undefined || end === undefined) continue;
+          // The segment list counts time from the encoder's first sample, which is the delay
+          // before the recording's first one.
+          const startSeconds = Math.max(0, Number(start) - delaySeconds);
+          const endSeconds = Math.max(startSeconds, Number(end) - delaySeconds);
+          pending = pending.then(async () => {
+            const piece = { startSeconds, endSeconds, audio: await readFile(path.join(directory, path.basename(name))) };
+            if (pieces.length > 0 && endSeconds - startSeconds < MIN_TRAILING_PIECE_SECONDS) return;
+            pieces.push(piece);
+            onPiece?.(piece, pieces.length - 1);
+          });
+        }
+      };
+      const args = ffmpegArgs(`file:${inputFile}`, undefined, [
+        "-map",
+        "0:a:0",
+        ...encoderArgs(target),
+        "-f",
+        "segment",
+        "-segment_time",
+        segmentSeconds.toFixed(3),
+        "-segment_format",
+        "mp3",
+        "-reset_timestamps",
+        "1",
+        "-segment_list",
+        "pipe:1",
+        "-segment_list_type",
+        "csv",
+        path.join(directory, "piece%05d.mp3"),
+      ]);
+      const result = await exec("ffmpeg", args, undefined, call, onList);
+      await pending;
+      if (result.exitCode !== 0) throw failure("ffmpeg", "split", result, `file:${inputFile}`);
+      if (pieces.length === 0 || pieces.every((piece) => piece.audio.length <= id3v2Length(piece.audio))) {
+        throw new AudioToolError({ reason: "undecodable", message: "ffmpeg decoded no audio from the input", tool: "ffmpeg", stderrTail: lastLines(result.stderr) });
+      }
+      return pieces;
+    });
+
+  const splitWithin = async (
+    input: Buffer,
+    pieceSeconds: number,
+    target: AudioTarget,
+    call: Call,
+    onPiece: SplitOptions["onPiece"],
+  ): Promise<AudioPiece[]> => {
     assertTarget(target);
     if (!(pieceSeconds >= 1) || !Number.isFinite(pieceSeconds)) throw new RangeError(`pieceSeconds must be at least 1, got ${pieceSeconds}`);
-    // Decode once to PCM at the target's layout, cut by sample count (exact whatever the container
-    // claimed its duration to be), and encode each piece only if the target is mp3.
+    if (target.format === "mp3") return splitToMp3(input, pieceSeconds, target, call, onPiece);
+    // wav: decode once to PCM at the target's layout and cut by sample count (exact whatever the
+    // container claimed its duration to be).
     const decoded = await transcodeWithin(input, { format: "wav", channels: target.channels, sampleRate: target.sampleRate, maxSeconds: target.maxSeconds }, call);
     const layout = readWavLayout(decoded);
     const frameBytes = layout.channels * 2;
     const pcm = decoded.subarray(layout.dataOffset, layout.dataOffset + layout.dataLength);
-    const encodeRate = target.format === "mp3" ? mp3SampleRateFor(layout.sampleRate) : layout.sampleRate;
-    const plan = planPieces({
-      totalFrames: pcm.length / frameBytes,
-      sampleRate: layout.sampleRate,
-      pieceSeconds,
-      reserveFrames: target.format === "mp3" ? Math.ceil(mp3OverheadSeconds(encodeRate) * layout.sampleRate) : 0,
-    });
+    const plan = planPieces({ totalFrames: pcm.length / frameBytes, sampleRate: layout.sampleRate, pieceSeconds, reserveFrames: 0 });
     const pieceWav = (piece: PlannedPiece): Buffer =>
       wavFromPcm(pcm.subarray(piece.startFrame * frameBytes, piece.endFrame * frameBytes), layout);
     const timing = (piece: PlannedPiece) => ({
       startSeconds: piece.startFrame / layout.sampleRate,
       endSeconds: piece.endFrame / layout.sampleRate,
     });
-    if (target.format === "wav") return plan.map((piece) => ({ ...timing(piece), audio: pieceWav(piece) }));
-
-    // mp3: a small pool, so that only a few pieces exist twice (wav and mp3) at a time; the first
-    // failure stops the others.
-    const stopOthers = new AbortController();
-    const signal = call.signal === undefined ? stopOthers.signal : AbortSignal.any([call.signal, stopOthers.signal]);
-    const mp3Target: AudioTarget = { format: "mp3", bitrateKbps: target.bitrateKbps, channels: layout.channels === 1 ? 1 : 2, sampleRate: encodeRate };
-    const pieces: AudioPiece[] = new Array<AudioPiece>(plan.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < plan.length && !signal.aborted) {
-        const index = next++;
-        const piece = plan[index]!;
-        pieces[index] = { ...timing(piece), audio: await transcodeWithin(pieceWav(piece), mp3Target, { ...call, signal }) };
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(maxConcurrent, plan.length) }, worker));
-    } catch (error) {
-      stopOthers.abort();
-      throw call.signal?.aborted ? call.signal.reason : error;
-    }
-    if (call.signal?.aborted) throw call.signal.reason;
+    const pieces = plan.map((piece) => ({ ...timing(piece), audio: pieceWav(piece) }));
+    pieces.forEach((piece, index) => onPiece?.(piece, index));
     return pieces;
   };
 
@@ -319,7 +386,7 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     probe: (input, callOptions) => probeWithin(input, callFrom(callOptions)),
     transcode: (input, target, callOptions) => transcodeWithin(input, target, callFrom(callOptions)),
     fitUnderBytes: (input, sourceFormat, maxBytes, callOptions) => fitWithin(input, sourceFormat, maxBytes, callFrom(callOptions)),
-    split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions)),
+    split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions), callOptions?.onPiece),
   };
 }
 

@@ -9,9 +9,9 @@ import {
   type StringSelectMenuInteraction,
 } from "discord.js";
 import { formatTimestamp, mergePieceAnswers } from "../../analysis/answer-sections.js";
-import type { AskPiecesResult, PieceCallOutcome } from "../../analysis/ask-pieces.js";
+import type { AskPiecesResult, AskProgress, PieceCallOutcome } from "../../analysis/ask-pieces.js";
 import { newConversationId, type AnalysisConversation, type AnalysisPiece, type ConversationStore } from "../../analysis/conversations.js";
-import type { PreparedAudio } from "../../analysis/prepare.js";
+import type { RecordingAnalysis } from "../../analysis/prepare-and-ask.js";
 import { languageOfLocale, type AnalysisQuestion } from "../../analysis/prompts.js";
 import type { AudioSource } from "../../analysis/sources.js";
 import { UserError } from "../../errors.js";
@@ -30,17 +30,13 @@ import { groupEmbedsIntoMessages } from "../song/layout.js";
 
 /** What analysing audio needs from the rest of the bot; wired in main.ts. */
 export type AnalysisServices = {
-  prepare: (source: AudioSource, log: Logger) => Promise<PreparedAudio>;
+  /** Prepares a recording and asks its first question, each part as soon as it is uploaded. */
+  prepareAndAsk: (source: AudioSource, question: AnalysisQuestion, language: string, log: Logger, progress: AskProgress) => Promise<RecordingAnalysis>;
   askPieces: (
     pieces: AnalysisPiece[],
     question: AnalysisQuestion,
     language: string,
-    progress: {
-      onText?: (text: string) => void;
-      onPieceDone?: (done: number, total: number) => void;
-      onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
-      log?: Logger;
-    },
+    progress: AskProgress,
   ) => Promise<AskPiecesResult>;
   conversations: ConversationStore;
   guildSettings: GuildSettingsStore;
@@ -86,7 +82,7 @@ async function askAndReply(
   question: AnalysisQuestion,
   services: AnalysisServices,
   context: HandlerContext,
-  prepare?: () => Promise<void>,
+  prepare?: (progress: AskProgress) => Promise<AskPiecesResult>,
 ): Promise<void> {
   const { t, log } = context;
   if (services.queue.hasJob(interaction.user.id)) throw new UserError("busy");
@@ -125,15 +121,16 @@ async function askAndReply(
       interaction.user.id,
       async () => {
         phase = prepare ? { name: "preparing" } : { name: "listening", text: "" };
-        if (prepare) await prepare();
-        phase = conversation.pieces.length > 1 ? { name: "pieces", done: 0, total: conversation.pieces.length } : { name: "listening", text: "" };
-        return services.askPieces(conversation.pieces, question, conversation.language, {
+        const progress: AskProgress = {
           onText: (text) => (phase = { name: "listening", text }),
           onPieceDone: (done, total) => (phase = { name: "pieces", done, total }),
           // Each part's call is recorded as it ends, not after the slowest part.
           onCallDone: (outcome) => recordAnalysisCall(outcome, conversation, interaction, prepare ? "analysis" : "follow-up", services.metering, log),
           log,
-        });
+        };
+        if (prepare) return prepare(progress);
+        phase = conversation.pieces.length > 1 ? { name: "pieces", done: 0, total: conversation.pieces.length } : { name: "listening", text: "" };
+        return services.askPieces(conversation.pieces, question, conversation.language, progress);
       },
       { onQueued: (position) => (phase = { name: "queued", position }) },
     );
@@ -263,11 +260,12 @@ export async function startAnalysis(
     createdAt: new Date(),
   };
   context.log.info({ source: source.name, sizeBytes: source.sizeBytes, voiceMessage: source.isVoiceMessage, ephemeral }, "analysis requested");
-  await askAndReply(interaction, conversation, { kind: "overview" }, services, context, async () => {
-    const prepared = await services.prepare(source, context.log);
-    conversation.durationSeconds = prepared.durationSeconds;
-    conversation.truncatedAtSeconds = prepared.truncatedAtSeconds;
-    conversation.pieces = prepared.pieces.map((piece) => ({ ...piece, history: [], lastUsage: undefined }));
+  await askAndReply(interaction, conversation, { kind: "overview" }, services, context, async (progress) => {
+    const analysed = await services.prepareAndAsk(source, { kind: "overview" }, conversation.language, context.log, progress);
+    conversation.durationSeconds = analysed.durationSeconds;
+    conversation.truncatedAtSeconds = analysed.truncatedAtSeconds;
+    conversation.pieces = analysed.pieces;
+    return analysed.result;
   });
 }
 

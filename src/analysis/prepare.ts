@@ -129,6 +129,7 @@ export async function prepareAudio(
   try {
     pieces = await deps.audioTools.split(bytes, PIECE_SECONDS, { ...pieceTarget, maxSeconds: analysedSeconds }, {
       onPiece: (piece, index) => uploads.push(upload(piece, index)),
+      sourceSeconds: probe.durationSeconds,
     });
   } finally {
     // Never leave uploads running behind a failure.
@@ -138,6 +139,7 @@ export async function prepareAudio(
   const settled = await Promise.allSettled(uploads);
   const failed = settled.find((result) => result.status === "rejected");
   if (failed?.status === "rejected") throw failed.reason;
+  const uploaded = settled.map((result) => (result as PromiseFulfilledResult<PreparedPiece>).value).sort((a, b) => a.startSeconds - b.startSeconds);
   // Half a second of slack: containers round their durations.
   const truncatedAtSeconds = probe.durationSeconds > analysedSeconds + 0.5 ? pieces.at(-1)?.endSeconds : undefined;
 
@@ -145,7 +147,7 @@ export async function prepareAudio(
     durationSeconds: probe.durationSeconds,
     converted: true,
     truncatedAtSeconds,
-    pieces: settled.map((result) => (result as PromiseFulfilledResult<PreparedPiece>).value),
+    pieces: uploaded,
   };
 }
 

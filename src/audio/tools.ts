@@ -54,6 +54,11 @@ export type SplitOptions = AudioCallOptions & {
    * still being encoded), so that a caller can start using the first before the last exists.
    */
   onPiece?: ((piece: AudioPiece, index: number) => void) | undefined;
+  /**
+   * The input's duration, when the caller has probed it: mp3 pieces are then made by several
+   * ffmpeg processes at once, each a range of whole pieces (pieces may then come out of order).
+   */
+  sourceSeconds?: number | undefined;
 };
 
 export type FittedAudio = { audio: Buffer; format: "mp3"; bitrateKbps: number };
@@ -282,19 +287,15 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
   };
 
   /**
-   * mp3 pieces from one ffmpeg process: decoding, encoding and cutting (the segment muxer) all in
-   * the child. It names each piece on stdout (its segment list) once the piece is written, so the
-   * piece is read and handed on while ffmpeg works on the next. One process instead of one per
-   * piece matters: each spawn blocks the event loop for a fork of the whole bot (tens of ms for a
-   * few hundred MB of memory), and cutting PCM here blocked it too (BENCHMARKS.md).
+   * mp3 pieces made in ffmpeg: decoding, encoding and cutting (the segment muxer) all in the
+   * child, which names each piece on stdout (its segment list) once it is written, so the piece is
+   * read and handed on while ffmpeg works on the next. With the source's duration known, the
+   * recording is cut into `maxConcurrent` ranges of whole pieces, one process each, so a long
+   * recording is ready in a fraction of the time. Few processes matter: each spawn blocks the event
+   * loop for a fork of the whole bot (tens of ms for a few hundred MB of memory), and cutting PCM
+   * here blocked it too (BENCHMARKS.md).
    */
-  const splitToMp3 = (
-    input: Buffer,
-    pieceSeconds: number,
-    target: AudioTarget,
-    call: Call,
-    onPiece: SplitOptions["onPiece"],
-  ): Promise<AudioPiece[]> =>
+  const splitToMp3 = (input: Buffer, pieceSeconds: number, target: AudioTarget, call: Call, options: SplitOptions): Promise<AudioPiece[]> =>
     withTempDirectory(async (directory) => {
       const inputFile = path.join(directory, "input");
       // Written by the thread pool, not piped from the event loop; ffmpeg can also seek in a file.
@@ -303,54 +304,92 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
       // A cut lands on the first frame at or after each multiple of the segment time, so a piece
       // is at most one frame longer than that. Without a known rate, the longest mp3 frame (8 kHz).
       const frameSeconds = rate === undefined ? 576 / 8000 : (rate >= 32_000 ? 1152 : 576) / rate;
-      const segmentSeconds = pieceSeconds - frameSeconds - 0.001;
+      const segmentSeconds = Math.floor((pieceSeconds - frameSeconds - 0.001) * 1000) / 1000;
       const delaySeconds = MP3_DELAY_SAMPLES / (rate ?? 44_100);
-      const pieces: AudioPiece[] = [];
-      let pending = Promise.resolve();
-      let listed = "";
-      const onList = (chunk: Buffer): void => {
-        listed += chunk.toString("utf8");
-        const lines = listed.split("\n");
-        listed = lines.pop() ?? "";
-        for (const line of lines) {
-          const [name, start, end] = line.trim().split(",");
-          if (!name || start === undefined || end === undefined) continue;
-          // The segment list counts time from the encoder's first sample, which is the delay
-          // before the recording's first one.
-          const startSeconds = Math.max(0, Number(start) - delaySeconds);
-          const endSeconds = Math.max(startSeconds, Number(end) - delaySeconds);
-          pending = pending.then(async () => {
-            const piece = { startSeconds, endSeconds, audio: await readFile(path.join(directory, path.basename(name))) };
-            if (pieces.length > 0 && endSeconds - startSeconds < MIN_TRAILING_PIECE_SECONDS) return;
-            pieces.push(piece);
-            onPiece?.(piece, pieces.length - 1);
-          });
-        }
+      const ranges = pieceRanges(options.sourceSeconds, target.maxSeconds, segmentSeconds, maxConcurrent, delaySeconds + 2 * frameSeconds);
+      const stopOthers = new AbortController();
+      const signal = call.signal === undefined ? stopOthers.signal : AbortSignal.any([call.signal, stopOthers.signal]);
+
+      const splitRange = async (range: PieceRange, rangeIndex: number): Promise<AudioPiece[]> => {
+        const pieces: AudioPiece[] = [];
+        let pending = Promise.resolve();
+        let listed = "";
+        const onList = (chunk: Buffer): void => {
+          listed += chunk.toString("utf8");
+          const lines = listed.split("\n");
+          listed = lines.pop() ?? "";
+          for (const line of lines) {
+            const [name, start, end] = line.trim().split(",");
+            if (!name || start === undefined || end === undefined) continue;
+            // The segment list counts time from the encoder's first sample, which is the delay
+            // before the range's first one.
+            const startSeconds = range.startSeconds + Math.max(0, Number(start) - delaySeconds);
+            // A range ends exactly where the next one starts (the encoder pads its last frame).
+            const endSeconds = Math.max(startSeconds, Math.min(range.endSeconds ?? Infinity, range.startSeconds + Number(end) - delaySeconds));
+            pending = pending.then(async () => {
+              const audio = await readFile(path.join(directory, path.basename(name)));
+              const piece = { startSeconds, endSeconds, audio };
+              pieces.push(piece);
+              // Only the very last piece can be this short; it is dropped unless it is all there is.
+              if (endSeconds - startSeconds >= MIN_TRAILING_PIECE_SECONDS) options.onPiece?.(piece, range.firstIndex + pieces.length - 1);
+            });
+          }
+        };
+        const seek = range.startSeconds > 0 ? ["-ss", range.startSeconds.toFixed(3)] : [];
+        const length = range.seconds === undefined ? [] : ["-t", range.seconds.toFixed(3)];
+        const args = [
+          "-hide_banner",
+          "-nostats",
+          "-loglevel",
+          "error",
+          "-nostdin",
+          ...seek,
+          "-i",
+          `file:${inputFile}`,
+          "-map",
+          "0:a:0",
+          ...encoderArgs({ ...target, maxSeconds: undefined }),
+          ...length,
+          // LAME's faster search (its quality 7): about a third less work than the default, at
+          // the 64 kbps mono of a part for Qwen-Audio, and no audible difference there.
+          "-compression_level",
+          "7",
+          "-f",
+          "segment",
+          "-segment_time",
+          segmentSeconds.toFixed(3),
+          "-segment_format",
+          "mp3",
+          "-reset_timestamps",
+          "1",
+          "-segment_list",
+          "pipe:1",
+          "-segment_list_type",
+          "csv",
+          path.join(directory, `range${rangeIndex}-%05d.mp3`),
+        ];
+        const result = await exec("ffmpeg", args, undefined, { ...call, signal }, onList);
+        await pending;
+        if (result.exitCode !== 0) throw failure("ffmpeg", "split", result, `file:${inputFile}`);
+        return pieces;
       };
-      const args = ffmpegArgs(`file:${inputFile}`, undefined, [
-        "-map",
-        "0:a:0",
-        ...encoderArgs(target),
-        "-f",
-        "segment",
-        "-segment_time",
-        segmentSeconds.toFixed(3),
-        "-segment_format",
-        "mp3",
-        "-reset_timestamps",
-        "1",
-        "-segment_list",
-        "pipe:1",
-        "-segment_list_type",
-        "csv",
-        path.join(directory, "piece%05d.mp3"),
-      ]);
-      const result = await exec("ffmpeg", args, undefined, call, onList);
-      await pending;
-      if (result.exitCode !== 0) throw failure("ffmpeg", "split", result, `file:${inputFile}`);
-      if (pieces.length === 0 || pieces.every((piece) => piece.audio.length <= id3v2Length(piece.audio))) {
-        throw new AudioToolError({ reason: "undecodable", message: "ffmpeg decoded no audio from the input", tool: "ffmpeg", stderrTail: lastLines(result.stderr) });
+
+      let byRange: AudioPiece[][];
+      try {
+        byRange = await Promise.all(ranges.map(splitRange));
+      } catch (error) {
+        stopOthers.abort();
+        throw call.signal?.aborted ? call.signal.reason : error;
       }
+      const pieces = byRange.flat();
+      const last = pieces.at(-1);
+      const lastIsShort = last !== undefined && last.endSeconds - last.startSeconds < MIN_TRAILING_PIECE_SECONDS;
+      const onlyPieceIsShort = lastIsShort && pieces.length === 1;
+      if (lastIsShort && !onlyPieceIsShort) pieces.pop();
+      if (pieces.length === 0 || pieces.every((piece) => piece.audio.length <= id3v2Length(piece.audio))) {
+        throw new AudioToolError({ reason: "undecodable", message: "ffmpeg decoded no audio from the input", tool: "ffmpeg" });
+      }
+      if (onlyPieceIsShort && last !== undefined) options.onPiece?.(last, 0);
       return pieces;
     });
 
@@ -359,11 +398,11 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     pieceSeconds: number,
     target: AudioTarget,
     call: Call,
-    onPiece: SplitOptions["onPiece"],
+    options: SplitOptions,
   ): Promise<AudioPiece[]> => {
     assertTarget(target);
     if (!(pieceSeconds >= 1) || !Number.isFinite(pieceSeconds)) throw new RangeError(`pieceSeconds must be at least 1, got ${pieceSeconds}`);
-    if (target.format === "mp3") return splitToMp3(input, pieceSeconds, target, call, onPiece);
+    if (target.format === "mp3") return splitToMp3(input, pieceSeconds, target, call, options);
     // wav: decode once to PCM at the target's layout and cut by sample count (exact whatever the
     // container claimed its duration to be).
     const decoded = await transcodeWithin(input, { format: "wav", channels: target.channels, sampleRate: target.sampleRate, maxSeconds: target.maxSeconds }, call);
@@ -378,7 +417,7 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
       endSeconds: piece.endFrame / layout.sampleRate,
     });
     const pieces = plan.map((piece) => ({ ...timing(piece), audio: pieceWav(piece) }));
-    pieces.forEach((piece, index) => onPiece?.(piece, index));
+    pieces.forEach((piece, index) => options.onPiece?.(piece, index));
     return pieces;
   };
 
@@ -386,8 +425,48 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     probe: (input, callOptions) => probeWithin(input, callFrom(callOptions)),
     transcode: (input, target, callOptions) => transcodeWithin(input, target, callFrom(callOptions)),
     fitUnderBytes: (input, sourceFormat, maxBytes, callOptions) => fitWithin(input, sourceFormat, maxBytes, callFrom(callOptions)),
-    split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions), callOptions?.onPiece),
+    split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions), callOptions ?? {}),
   };
+}
+
+type PieceRange = {
+  firstIndex: number;
+  startSeconds: number;
+  /** Where the next range starts; undefined for the last range. */
+  endSeconds: number | undefined;
+  /** How much to encode; undefined: to the end of the input. */
+  seconds: number | undefined;
+};
+
+/**
+ * Ranges of whole pieces for `workers` ffmpeg processes, from the source's duration (or the
+ * `maxSeconds` bound when shorter). One open-ended range when the duration is unknown.
+ */
+export function pieceRanges(
+  sourceSeconds: number | undefined,
+  maxSeconds: number | undefined,
+  pieceSeconds: number,
+  workers: number,
+  trimSeconds: number,
+): PieceRange[] {
+  const total = Math.min(sourceSeconds ?? Number.POSITIVE_INFINITY, maxSeconds ?? Number.POSITIVE_INFINITY);
+  if (!Number.isFinite(total)) return [{ firstIndex: 0, startSeconds: 0, endSeconds: undefined, seconds: undefined }];
+  // A crumb under the shortest piece kept does not make a piece (nor a range) of its own.
+  const count = Math.max(1, Math.ceil((total - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
+  const perRange = Math.ceil(count / Math.max(1, Math.min(workers, count)));
+  // Each range but the last is `trimSeconds` shorter than its pieces could hold, so that its
+  // encode (the encoder's delay, the last frame's padding) still fits them with no crumb left over.
+  const rangeSeconds = perRange * pieceSeconds - trimSeconds;
+  const ranges: PieceRange[] = [];
+  for (let first = 0; first < count; first += perRange) {
+    const startSeconds = (first / perRange) * rangeSeconds;
+    // The last range runs to the end of the input (or maxSeconds): a duration from a container
+    // header can be a little short.
+    const endSeconds = first + perRange >= count ? undefined : (first / perRange + 1) * rangeSeconds;
+    const seconds = endSeconds !== undefined ? endSeconds - startSeconds : maxSeconds === undefined ? undefined : maxSeconds - startSeconds;
+    ranges.push({ firstIndex: first, startSeconds, endSeconds, seconds });
+  }
+  return ranges;
 }
 
 export type PlannedPiece = { startFrame: number; endFrame: number };

@@ -453,16 +453,20 @@ export function pieceRanges(
   if (!Number.isFinite(total)) return [{ firstIndex: 0, startSeconds: 0, endSeconds: undefined, seconds: undefined }];
   // A crumb under the shortest piece kept does not make a piece (nor a range) of its own.
   const count = Math.max(1, Math.ceil((total - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
-  const perRange = Math.ceil(count / Math.max(1, Math.min(workers, count)));
+  const rangeCount = Math.max(1, Math.min(workers, count));
+  // Ranges of equal length in seconds (the last one takes the rest, and a short last piece is
+  // little work): each process then finishes at about the same time.
+  const perRange = Math.max(1, Math.round(total / rangeCount / pieceSeconds));
   // Each range but the last is `trimSeconds` shorter than its pieces could hold, so that its
   // encode (the encoder's delay, the last frame's padding) still fits them with no crumb left over.
   const rangeSeconds = perRange * pieceSeconds - trimSeconds;
   const ranges: PieceRange[] = [];
-  for (let first = 0; first < count; first += perRange) {
-    const startSeconds = (first / perRange) * rangeSeconds;
+  for (let index = 0; index < rangeCount; index++) {
+    const first = index * perRange;
+    const startSeconds = index * rangeSeconds;
     // The last range runs to the end of the input (or maxSeconds): a duration from a container
     // header can be a little short.
-    const endSeconds = first + perRange >= count ? undefined : (first / perRange + 1) * rangeSeconds;
+    const endSeconds = index === rangeCount - 1 ? undefined : (index + 1) * rangeSeconds;
     const seconds = endSeconds !== undefined ? endSeconds - startSeconds : maxSeconds === undefined ? undefined : maxSeconds - startSeconds;
     ranges.push({ firstIndex: first, startSeconds, endSeconds, seconds });
   }

@@ -306,6 +306,9 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
       const frameSeconds = rate === undefined ? 576 / 8000 : (rate >= 32_000 ? 1152 : 576) / rate;
       const segmentSeconds = Math.floor((pieceSeconds - frameSeconds - 0.001) * 1000) / 1000;
       const delaySeconds = MP3_DELAY_SAMPLES / (rate ?? 44_100);
+      // "The first maxSeconds" in pieces: no more than maxSeconds' worth of whole pieces, even when
+      // pieces a frame short of the limit would leave a crumb over.
+      const maxCount = target.maxSeconds === undefined ? Infinity : Math.max(1, Math.ceil((target.maxSeconds - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
       const ranges = pieceRanges(options.sourceSeconds, target.maxSeconds, segmentSeconds, maxConcurrent, delaySeconds + 2 * frameSeconds);
       const stopOthers = new AbortController();
       const signal = call.signal === undefined ? stopOthers.signal : AbortSignal.any([call.signal, stopOthers.signal]);
@@ -331,7 +334,8 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
               const piece = { startSeconds, endSeconds, audio };
               pieces.push(piece);
               // Only the very last piece can be this short; it is dropped unless it is all there is.
-              if (endSeconds - startSeconds >= MIN_TRAILING_PIECE_SECONDS) options.onPiece?.(piece, range.firstIndex + pieces.length - 1);
+              const index = range.firstIndex + pieces.length - 1;
+              if (endSeconds - startSeconds >= MIN_TRAILING_PIECE_SECONDS && index < maxCount) options.onPiece?.(piece, index);
             });
           }
         };
@@ -381,7 +385,7 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
         stopOthers.abort();
         throw call.signal?.aborted ? call.signal.reason : error;
       }
-      const pieces = byRange.flat();
+      const pieces = byRange.flat().slice(0, maxCount);
       const last = pieces.at(-1);
       const lastIsShort = last !== undefined && last.endSeconds - last.startSeconds < MIN_TRAILING_PIECE_SECONDS;
       const onlyPieceIsShort = lastIsShort && pieces.length === 1;

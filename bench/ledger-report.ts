@@ -265,6 +265,8 @@ async function benchSingleGuildReports(store: UsageStore): Promise<void> {
     [`/usage server, 30 days (${calls30.toLocaleString("en")} calls, ${members30.toLocaleString("en")} members)`, () => serverReport("30d")],
     [`/usage server, today (${callsToday.toLocaleString("en")} calls)`, () => serverReport("today")],
     ["  of which topSpenders, 30 days", () => topSpenders(store, scope, "30d", { by: "user", limit: 10_000 })],
+    ["  topSpenders' query as 0004 ran it (member-day totals), 30 days", () => memberDayTopQuery(store, THIRTY_DAYS_START)],
+    ["  topSpenders' query as 0004 ran it (member-day totals), today", () => memberDayTopQuery(store, Math.floor(NOW.getTime() / 86_400_000) * 86_400_000)],
     ["  of which usageReport, 30 days", () => usageReport(store, scope, "30d")],
     ["  of which dailySeries, 30 days", () => dailySeries(store, scope, "30d")],
     ["member report (own usage + remaining quota), 30 days", () => memberReport(store, member, "30d")],
@@ -273,6 +275,20 @@ async function benchSingleGuildReports(store: UsageStore): Promise<void> {
     const { median, max } = await time(5, task);
     console.log(`  ${label.padEnd(70)} median ${ms(median).padStart(10)}   max ${ms(max).padStart(10)}`);
   }
+}
+
+/**
+ * The top-members query of migration 0004's design (a sum over every member-day total of the
+ * period), kept here only to time the snapshot design (0007) against it in the same run.
+ */
+function memberDayTopQuery(store: UsageStore, fromMs: number) {
+  return store.db
+    .selectFrom("usage_member_day_totals")
+    .where("guild_key", "=", guildId(0))
+    .where("day", ">=", Math.floor(fromMs / 86_400_000))
+    .select(["user_id as id", "model", sql<number>`sum(calls)`.as("calls"), sql<number>`sum(music_seconds)`.as("music_seconds"), sql<number>`sum(input_tokens)`.as("input_tokens"), sql<number>`sum(output_tokens)`.as("output_tokens"), sql<number>`sum(audio_tokens)`.as("audio_tokens")])
+    .groupBy(["user_id", "model"])
+    .execute();
 }
 
 /**

@@ -7,7 +7,8 @@
  *
  * --quick: smaller sizes, for checking that the benchmarks still run (figures not comparable with
  * BENCHMARKS.md): the ledger with 100,000 rows and 1,000 writes instead of 1,000,000 and 5,000,
- * 3 chart renders per size instead of 10, one audio run per case instead of 3.
+ * 3 chart renders per size instead of 10, one run per case for the audio, analysis and stall
+ * benchmarks.
  * --no-postgres: the ledger benchmark on SQLite only.
  * Exits non-zero if any benchmark failed, after running the others.
  */
@@ -28,7 +29,11 @@ const benchDirectory = dirname(fileURLToPath(import.meta.url));
 // tsx's loader by absolute URL, so that the children find it whatever the working directory.
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
-/** Every benchmark, listed on purpose (no folder scanning), with the arguments of a quick run. */
+/**
+ * Every benchmark, listed on purpose (no folder scanning), with the arguments of a quick run. One
+ * file per benchmark; add an entry here for a new one. Each prints the load average beside its
+ * figures, and gives timings as ratios or percentiles taken in the same run.
+ */
 const benchmarks: { file: string; args: string[]; quickArgs: string[] }[] = [
   {
     file: "ledger-report.ts",
@@ -37,6 +42,10 @@ const benchmarks: { file: string; args: string[]; quickArgs: string[] }[] = [
   },
   { file: "usage-chart.ts", args: [], quickArgs: ["--runs", "3"] },
   { file: "audio-fit.ts", args: [], quickArgs: ["--quick"] },
+  // Issue 8: a 5-minute recording against a 30 s one, 2 s per Qwen-Audio call (fake DashScope).
+  { file: "analysis-long.ts", args: [], quickArgs: ["--quick"] },
+  // Issue 8: main-thread stalls during a delivery, a re-encode, a split and a chart.
+  { file: "main-thread-stalls.ts", args: [], quickArgs: ["--quick"] },
 ];
 
 function runBenchmark(file: string, benchArgs: string[]): Promise<number> {

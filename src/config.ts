@@ -41,7 +41,9 @@ const configSchema = z.object({
   QWEN_AUDIO_MODEL: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, "must be a DashScope model name").default("qwen2-audio-instruct"),
   ANALYSIS_MAX_FILE_MB: z.coerce.number().positive().max(500).default(25),
   ANALYSIS_MAX_PARTS: positiveInt(10),
-  ANALYSIS_CONCURRENCY: positiveInt(3),
+  // Parts of one recording asked at once: 11 asks a whole 5-minute recording in one wave.
+  ANALYSIS_CONCURRENCY: positiveInt(11),
+  ANALYSIS_UPLOAD_CONCURRENCY: positiveInt(3),
   ANALYSIS_TIMEOUT_SECONDS: positiveInt(120),
   ANALYSIS_REPLIES_PUBLIC: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
   ANALYSIS_SEND_DISCORD_LINKS: z.enum(["true", "false"]).default("false").transform((value) => value === "true"),
@@ -104,7 +106,10 @@ export type Config = {
   qwenAudioModel: string;
   analysisMaxDownloadBytes: number;
   analysisMaxPieces: number;
+  /** Parts of one recording asked of Qwen-Audio at once. */
   analysisConcurrency: number;
+  /** Parts of one recording uploaded to DashScope's temporary storage at once. */
+  analysisUploadConcurrency: number;
   analysisTimeoutMs: number;
   analysisRepliesPublic: boolean;
   analysisSendDiscordLinks: boolean;
@@ -179,6 +184,7 @@ export function parseConfig(env: Record<string, string | undefined>): ConfigResu
       analysisMaxDownloadBytes: Math.round(e.ANALYSIS_MAX_FILE_MB * 1024 * 1024),
       analysisMaxPieces: e.ANALYSIS_MAX_PARTS,
       analysisConcurrency: e.ANALYSIS_CONCURRENCY,
+      analysisUploadConcurrency: e.ANALYSIS_UPLOAD_CONCURRENCY,
       analysisTimeoutMs: e.ANALYSIS_TIMEOUT_SECONDS * 1000,
       analysisRepliesPublic: e.ANALYSIS_REPLIES_PUBLIC,
       analysisSendDiscordLinks: e.ANALYSIS_SEND_DISCORD_LINKS,

@@ -11,9 +11,10 @@ import { handleEditLyricsModal, handleNewSongModal } from "./discord/song/modals
 import { createInteractionRouter } from "./discord/router.js";
 import { discordRestOptions } from "./discord/rest-options.js";
 import { createSongReplies, retrySong, type SongServices } from "./discord/song/flow.js";
-import { askPieces } from "./analysis/ask-pieces.js";
+import { askPieces, type AskPiecesDeps } from "./analysis/ask-pieces.js";
 import { createDbConversationStore } from "./analysis/conversations-db.js";
-import { prepareAudio } from "./analysis/prepare.js";
+import { prepareAndAsk } from "./analysis/prepare-and-ask.js";
+import type { PrepareDeps, PrepareLimits } from "./analysis/prepare.js";
 import { askQwenAudio, trimConversationToBudget } from "./dashscope/audio.js";
 import { uploadTemporaryFile } from "./dashscope/upload.js";
 import {
@@ -111,6 +112,25 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   const conversations = createDbConversationStore(usageStore, { ttlMs: CONVERSATION_TTL_MS });
   const jobs = createJobStore(usageStore, { leaseMs: config.jobLeaseMs });
   metrics.countJobsWith(() => jobs.countByState());
+  const analysisAskDeps: AskPiecesDeps = {
+    ask: (options) => askQwenAudio(dashscope, { ...options, idleTimeoutMs: config.analysisStreamIdleMs }),
+    fitToBudget: (messages, piece) => trimConversationToBudget(messages, { lastUsage: piece.lastUsage, audioSeconds: piece.endSeconds - piece.startSeconds }),
+    model: config.qwenAudioModel,
+    concurrency: config.analysisConcurrency,
+    timeoutMs: config.analysisTimeoutMs,
+  };
+  const analysisPrepareDeps = (log: Logger): PrepareDeps => ({
+    download,
+    audioTools,
+    upload: (file) => uploadTemporaryFile({ client: dashscope, logger: log }, { ...file, model: config.qwenAudioModel, timeoutMs: config.analysisTimeoutMs }),
+    log,
+  });
+  const analysisPrepareLimits: PrepareLimits = {
+    maxDownloadBytes: config.analysisMaxDownloadBytes,
+    maxPieces: config.analysisMaxPieces,
+    uploadConcurrency: config.analysisUploadConcurrency,
+    sendDiscordLinks: config.analysisSendDiscordLinks,
+  };
 
   // Every message sets its own allowed mentions; this default is the backstop for one that forgets.
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: discordRestOptions(config.discordApiUrl), allowedMentions: { parse: [] } });
@@ -155,38 +175,9 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
         timeoutMs: config.musicTimeoutMs,
       }),
       analysis: createAnalysisJobWork({
-        prepare: (source, log) =>
-          prepareAudio(
-            source,
-            {
-              download,
-              audioTools,
-              upload: (file) =>
-                uploadTemporaryFile({ client: dashscope, logger: log }, { ...file, model: config.qwenAudioModel, timeoutMs: config.analysisTimeoutMs }),
-              log,
-            },
-            {
-              maxDownloadBytes: config.analysisMaxDownloadBytes,
-              maxPieces: config.analysisMaxPieces,
-              uploadConcurrency: config.analysisConcurrency,
-              sendDiscordLinks: config.analysisSendDiscordLinks,
-            },
-          ),
-        askPieces: (pieces, question, language, progress) =>
-          askPieces(
-            pieces,
-            question,
-            language,
-            {
-              ask: (options) => askQwenAudio(dashscope, { ...options, idleTimeoutMs: config.analysisStreamIdleMs }),
-              fitToBudget: (messages, piece) =>
-                trimConversationToBudget(messages, { lastUsage: piece.lastUsage, audioSeconds: piece.endSeconds - piece.startSeconds }),
-              model: config.qwenAudioModel,
-              concurrency: config.analysisConcurrency,
-              timeoutMs: config.analysisTimeoutMs,
-            },
-            progress,
-          ),
+        prepareAndAsk: (source, question, language, log, progress) =>
+          prepareAndAsk(source, question, language, { prepare: analysisPrepareDeps(log), ask: analysisAskDeps }, analysisPrepareLimits, progress),
+        askPieces: (pieces, question, language, progress) => askPieces(pieces, question, language, analysisAskDeps, progress),
         conversations,
         metering,
         replies: createAnalysisReplies(client, { conversations, model: config.qwenAudioModel }),

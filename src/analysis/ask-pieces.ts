@@ -45,37 +45,46 @@ function addUsage(total: QwenAudioUsage, usage: QwenAudioUsage): QwenAudioUsage 
   };
 }
 
-/**
- * Asks the same question of every piece (bounded concurrency) and appends each exchange to that
- * piece's history, so follow-ups continue the conversation. Never throws for a failed call: every
- * call, answered or failed, comes back so the caller can record it; none answered is the caller's
- * failure to report. `onText` streams a single piece's
- * answer; with several pieces it reports how many are done.
- */
 /** How one part's call ended, reported as soon as it does (for the ledger). */
 export type PieceCallOutcome =
   | { kind: "answered"; call: AudioCallRecord }
   | { kind: "failed"; failure: AskPiecesResult["failed"][number] };
 
-export async function askPieces(
-  pieces: AnalysisPiece[],
-  question: AnalysisQuestion,
-  language: string,
-  deps: AskPiecesDeps,
-  progress: {
-    onText?: (text: string) => void;
-    onPieceDone?: (done: number, total: number) => void;
-    /** Awaited as each call ends, so it is recorded before the other parts are done. */
-    onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
-    log?: Logger;
-  } = {},
-): Promise<AskPiecesResult> {
+export type AskProgress = {
+  /** A single part's answer as it streams in (not called when there are several parts). */
+  onText?: (text: string) => void;
+  onPieceDone?: (done: number, total: number) => void;
+  /** Awaited as each call ends, so it is recorded before the other parts are done. */
+  onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
+  log?: Logger;
+};
+
+/**
+ * One question asked of pieces handed over one by one (`ask`), possibly while later pieces are
+ * still being prepared; `finish` gathers the outcome once every `ask` has settled. `total` is the
+ * number of pieces expected, for progress and to stream a lone piece's answer; `expect` corrects it.
+ */
+export type PieceAsking = {
+  ask(piece: AnalysisPiece): Promise<void>;
+  expect(total: number): void;
+  /** A part that could not be asked at all (its preparation failed); named in the reply. */
+  addFailure(failure: AskPiecesResult["failed"][number]): void;
+  finish(): AskPiecesResult;
+};
+
+/**
+ * Starts asking one question. Each `ask` appends the exchange to that piece's history, so
+ * follow-ups continue the conversation, and never throws for a failed call: every call, answered
+ * or failed, comes back so the caller can record it; none answered is the caller's failure to report.
+ */
+export function startAsking(question: AnalysisQuestion, language: string, deps: AskPiecesDeps, progress: AskProgress, total: number): PieceAsking {
+  let expected = total;
   let done = 0;
   const answers: PieceAnswer[] = [];
   const calls: AudioCallRecord[] = [];
   const failed: AskPiecesResult["failed"] = [];
 
-  await mapWithConcurrency(pieces, deps.concurrency, async (piece) => {
+  const ask = async (piece: AnalysisPiece): Promise<void> => {
     const started = Date.now();
     const text = questionText(question, language);
     const turn: QwenAudioMessage =
@@ -91,7 +100,7 @@ export async function askPieces(
         messages,
         timeoutMs: deps.timeoutMs,
         ...(progress.log ? { log: progress.log } : {}),
-        ...(pieces.length === 1 && progress.onText ? { onText: progress.onText } : {}),
+        ...(expected === 1 && progress.onText ? { onText: progress.onText } : {}),
       });
       // What was sent, not the untrimmed history: stored conversations stay within the budget too.
       piece.history = [...messages, { role: "assistant", content: [{ text: answer.text }] }];
@@ -114,16 +123,40 @@ export async function askPieces(
       outcome = { kind: "failed", failure };
     }
     await progress.onCallDone?.(outcome);
-    progress.onPieceDone?.(++done, pieces.length);
-  });
+    progress.onPieceDone?.(++done, expected);
+  };
 
-  // Parts finish in any order; the reply lists them in time order.
-  const byStart = <T extends { startSeconds: number }>(list: T[]) => list.sort((x, y) => x.startSeconds - y.startSeconds);
-  byStart(answers);
-  byStart(calls);
-  byStart(failed);
-  const usage = calls.reduce((total, call) => addUsage(total, call.usage), { inputTokens: undefined, outputTokens: undefined, audioTokens: undefined } as QwenAudioUsage);
-  const requestIds = calls.flatMap((call) => (call.requestId ? [call.requestId] : []));
-  const truncatedByLength = calls.some((call) => call.finishReason === "length");
-  return { answers, calls, failed, usage, requestIds, truncatedByLength };
+  const finish = (): AskPiecesResult => {
+    // Parts finish in any order; the reply lists them in time order.
+    const byStart = <T extends { startSeconds: number }>(list: T[]) => list.sort((x, y) => x.startSeconds - y.startSeconds);
+    byStart(answers);
+    byStart(calls);
+    byStart(failed);
+    const usage = calls.reduce((sum, call) => addUsage(sum, call.usage), { inputTokens: undefined, outputTokens: undefined, audioTokens: undefined } as QwenAudioUsage);
+    const requestIds = calls.flatMap((call) => (call.requestId ? [call.requestId] : []));
+    const truncatedByLength = calls.some((call) => call.finishReason === "length");
+    return { answers, calls, failed, usage, requestIds, truncatedByLength };
+  };
+
+  return {
+    ask,
+    expect: (count) => {
+      expected = count;
+    },
+    addFailure: (failure) => failed.push(failure),
+    finish,
+  };
+}
+
+/** Asks the same question of every piece, at most `deps.concurrency` at once (see `startAsking`). */
+export async function askPieces(
+  pieces: AnalysisPiece[],
+  question: AnalysisQuestion,
+  language: string,
+  deps: AskPiecesDeps,
+  progress: AskProgress = {},
+): Promise<AskPiecesResult> {
+  const asking = startAsking(question, language, deps, progress, pieces.length);
+  await mapWithConcurrency(pieces, deps.concurrency, (piece) => asking.ask(piece));
+  return asking.finish();
 }

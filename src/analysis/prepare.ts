@@ -1,7 +1,7 @@
-import { AudioToolError, type AudioProbe, type AudioTools } from "../audio/index.js";
+import { AudioToolError, type AudioPiece, type AudioProbe, type AudioTools } from "../audio/index.js";
+import { createSemaphore } from "../audio/run.js";
 import { qwenAudioLimits, type UploadedFile } from "../dashscope/audio-types.js";
 import { UserError } from "../errors.js";
-import { mapWithConcurrency } from "../jobs/map-with-concurrency.js";
 import type { Logger } from "../log.js";
 import type { Downloader } from "../net/download.js";
 import type { AudioSource } from "./sources.js";
@@ -28,6 +28,7 @@ export type PrepareLimits = {
   maxDownloadBytes: number;
   /** Most ≤30 s pieces analysed per recording (bounds the cost of a long one). */
   maxPieces: number;
+  /** Pieces uploaded to DashScope's temporary storage at once. */
   uploadConcurrency: number;
   /**
    * Let the model fetch files it can read by their Discord link instead of uploading them.
@@ -52,12 +53,35 @@ const PIECE_SECONDS = qwenAudioLimits.maxSeconds;
 /** Small mono mp3: speech and music both survive it, and a 30 s piece is about 240 KB. */
 const pieceTarget = { format: "mp3", bitrateKbps: 64, channels: 1, sampleRate: 16_000 } as const;
 
+/** What is known once the recording is probed, before its first piece is ready. */
+export type PreparationPlan = {
+  /** Pieces expected (the split may make one more or fewer: containers round durations). */
+  pieces: number;
+  durationSeconds: number;
+  /** Seconds that will be analysed: the duration, or less when it is longer than `maxPieces` pieces. */
+  analysedSeconds: number;
+};
+
+export type PreparationEvents = {
+  onPlanned?: (plan: PreparationPlan) => void;
+  /** Each piece as soon as the model can reach it (uploaded), in any order. */
+  onPiece?: (piece: PreparedPiece) => void;
+};
+
 /**
  * Gets a Discord audio file ready for Qwen-Audio: files the model can read within its limits go
  * by their own URL; anything else is converted, split into ≤30 s pieces and put in DashScope's
- * temporary storage, as the official SDK does for local files.
+ * temporary storage, as the official SDK does for local files. Each piece is uploaded as soon as
+ * ffmpeg has written it and handed to `events.onPiece` once uploaded, so a caller can ask the
+ * first piece while later ones are still being converted and uploaded.
+ * Throws if any piece fails (after the uploads already started have settled).
  */
-export async function prepareAudio(source: AudioSource, deps: PrepareDeps, limits: PrepareLimits): Promise<PreparedAudio> {
+export async function prepareAudio(
+  source: AudioSource,
+  deps: PrepareDeps,
+  limits: PrepareLimits,
+  events: PreparationEvents = {},
+): Promise<PreparedAudio> {
   if (source.sizeBytes > limits.maxDownloadBytes) {
     throw new UserError("analysis.tooLarge", { sizeMb: megabytes(source.sizeBytes), maxMb: megabytes(limits.maxDownloadBytes) });
   }
@@ -76,32 +100,54 @@ export async function prepareAudio(source: AudioSource, deps: PrepareDeps, limit
   deps.log.info({ format: probe.format, codec: probe.codec, durationSeconds: probe.durationSeconds, bytes: bytes.length }, "audio probed");
 
   if (limits.sendDiscordLinks && modelReadsAsIs(probe) && probe.durationSeconds <= PIECE_SECONDS && bytes.length <= qwenAudioLimits.maxBytes) {
-    return { durationSeconds: probe.durationSeconds, converted: false, pieces: [{ startSeconds: 0, endSeconds: probe.durationSeconds, audioUrl: source.url }], truncatedAtSeconds: undefined };
+    const piece = { startSeconds: 0, endSeconds: probe.durationSeconds, audioUrl: source.url };
+    events.onPlanned?.({ pieces: 1, durationSeconds: probe.durationSeconds, analysedSeconds: probe.durationSeconds });
+    events.onPiece?.(piece);
+    return { durationSeconds: probe.durationSeconds, converted: false, pieces: [piece], truncatedAtSeconds: undefined };
   }
 
   // Only what will be analysed is decoded.
   const analysedSeconds = limits.maxPieces * PIECE_SECONDS;
-  const pieces = await deps.audioTools.split(bytes, PIECE_SECONDS, { ...pieceTarget, maxSeconds: analysedSeconds });
+  const plannedSeconds = Math.min(probe.durationSeconds, analysedSeconds);
+  events.onPlanned?.({
+    // Pieces fall a frame or two short of 30 s (src/audio/tools.ts).
+    pieces: Math.min(limits.maxPieces, Math.max(1, Math.ceil(plannedSeconds / (PIECE_SECONDS - 0.1)))),
+    durationSeconds: probe.durationSeconds,
+    analysedSeconds: plannedSeconds,
+  });
+  const base = source.name.replace(/\.[^.]*$/, "") || "audio";
+  const uploadSlots = createSemaphore(limits.uploadConcurrency);
+  const uploads: Promise<PreparedPiece>[] = [];
+  const upload = (piece: AudioPiece, index: number): Promise<PreparedPiece> =>
+    uploadSlots.run(async () => {
+      const uploaded = await deps.upload({ fileName: `${base}-part${index + 1}.mp3`, bytes: piece.audio, contentType: "audio/mpeg" });
+      const prepared = { startSeconds: piece.startSeconds, endSeconds: piece.endSeconds, audioUrl: uploaded.url };
+      events.onPiece?.(prepared);
+      return prepared;
+    });
+  let pieces: AudioPiece[];
+  try {
+    pieces = await deps.audioTools.split(bytes, PIECE_SECONDS, { ...pieceTarget, maxSeconds: analysedSeconds }, {
+      onPiece: (piece, index) => uploads.push(upload(piece, index)),
+      sourceSeconds: probe.durationSeconds,
+    });
+  } finally {
+    // Never leave uploads running behind a failure.
+    await Promise.allSettled(uploads);
+  }
   if (pieces.length === 0) throw new UserError("analysis.undecodable", { name: source.name });
+  const settled = await Promise.allSettled(uploads);
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed?.status === "rejected") throw failed.reason;
+  const uploaded = settled.map((result) => (result as PromiseFulfilledResult<PreparedPiece>).value).sort((a, b) => a.startSeconds - b.startSeconds);
   // Half a second of slack: containers round their durations.
   const truncatedAtSeconds = probe.durationSeconds > analysedSeconds + 0.5 ? pieces.at(-1)?.endSeconds : undefined;
-
-  const base = source.name.replace(/\.[^.]*$/, "") || "audio";
-  const uploads = await mapWithConcurrency(pieces, limits.uploadConcurrency, (piece, index) =>
-    deps.upload({ fileName: `${base}-part${index + 1}.mp3`, bytes: piece.audio, contentType: "audio/mpeg" }),
-  );
-  const failed = uploads.find((result) => result.status === "rejected");
-  if (failed?.status === "rejected") throw failed.reason;
 
   return {
     durationSeconds: probe.durationSeconds,
     converted: true,
     truncatedAtSeconds,
-    pieces: pieces.map((piece, index) => ({
-      startSeconds: piece.startSeconds,
-      endSeconds: piece.endSeconds,
-      audioUrl: (uploads[index] as PromiseFulfilledResult<UploadedFile>).value.url,
-    })),
+    pieces: uploaded,
   };
 }
 

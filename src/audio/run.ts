@@ -75,6 +75,8 @@ export type ToolRun = {
   timeoutMs: number;
   /** The child is killed, and the run fails, if stdout grows past this. */
   maxOutputBytes: number;
+  /** Sees stdout as it arrives (it is still collected), e.g. ffmpeg's segment list. */
+  onStdout?: ((chunk: Buffer) => void) | undefined;
   logger: Logger;
 };
 
@@ -96,7 +98,7 @@ const STDERR_TAIL_CHARS = 8 * 1024;
  * the signal's reason on abort. In every case the child has exited before the promise settles.
  */
 export function runTool(run: ToolRun): Promise<ToolResult> {
-  const { tool, binary, args, stdin, signal, timeoutMs, maxOutputBytes, logger } = run;
+  const { tool, binary, args, stdin, signal, timeoutMs, maxOutputBytes, logger, onStdout } = run;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
 
   return new Promise<ToolResult>((resolve, reject) => {
@@ -131,6 +133,7 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
         return;
       }
       chunks.push(chunk);
+      onStdout?.(chunk);
     });
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (text: string) => {

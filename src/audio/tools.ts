@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
@@ -48,6 +48,19 @@ export type AudioCallOptions = {
 
 export type AudioPiece = { startSeconds: number; endSeconds: number; audio: Buffer };
 
+export type SplitOptions = AudioCallOptions & {
+  /**
+   * Called with each piece, in order, as soon as it is ready (mp3 pieces come while later ones are
+   * still being encoded), so that a caller can start using the first before the last exists.
+   */
+  onPiece?: ((piece: AudioPiece, index: number) => void) | undefined;
+  /**
+   * The input's duration, when the caller has probed it: mp3 pieces are then made by several
+   * ffmpeg processes at once, each a range of whole pieces (pieces may then come out of order).
+   */
+  sourceSeconds?: number | undefined;
+};
+
 export type FittedAudio = { audio: Buffer; format: "mp3"; bitrateKbps: number };
 
 /**
@@ -67,11 +80,11 @@ export type AudioTools = {
   fitUnderBytes(input: Buffer, sourceFormat: "mp3" | "wav", maxBytes: number, options?: AudioCallOptions): Promise<FittedAudio | undefined>;
   /**
    * Consecutive pieces covering the input, each at most `pieceSeconds` long by any measure:
-   * wav pieces are cut exactly; mp3 pieces are cut shorter by the encoder's delay and frame padding
-   * (~0.05–0.1 s) so that their container duration stays within the limit. A trailing remainder
-   * shorter than 0.25 s is dropped.
+   * wav pieces are cut exactly; mp3 pieces are cut from one continuous encode at mp3 frame
+   * boundaries (ffmpeg's segment muxer), a frame or two short of the limit, so that their
+   * container duration stays within it. A trailing remainder shorter than 0.25 s is dropped.
    */
-  split(input: Buffer, pieceSeconds: number, target: AudioTarget, options?: AudioCallOptions): Promise<AudioPiece[]>;
+  split(input: Buffer, pieceSeconds: number, target: AudioTarget, options?: SplitOptions): Promise<AudioPiece[]>;
 };
 
 /** Bitrates tried by `fitUnderBytes`, best first. Below 64 kbps music is not worth posting. */
@@ -129,14 +142,20 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     return { signal: callOptions?.signal, deadline: Date.now() + timeoutMs, timeoutMs };
   };
 
-  const exec = (tool: ToolName, args: string[], stdin: Buffer | undefined, call: Call): Promise<ToolResult> =>
+  const exec = (
+    tool: ToolName,
+    args: string[],
+    stdin: Buffer | undefined,
+    call: Call,
+    onStdout?: (chunk: Buffer) => void,
+  ): Promise<ToolResult> =>
     semaphore.run(async () => {
       const binary = binaryFor(tool);
       const remainingMs = call.deadline - Date.now();
       if (remainingMs <= 0) {
         throw new AudioToolError({ reason: "timeout", message: `audio call ran out of its ${call.timeoutMs} ms before ${tool} could start`, tool });
       }
-      return runTool({ tool, binary, args, stdin, signal: call.signal, timeoutMs: remainingMs, maxOutputBytes, logger });
+      return runTool({ tool, binary, args, stdin, signal: call.signal, timeoutMs: remainingMs, maxOutputBytes, logger, onStdout });
     }, call.signal);
 
   const withTempDirectory = async <T>(use: (directory: string) => Promise<T>): Promise<T> => {
@@ -267,51 +286,142 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     return undefined;
   };
 
-  const splitWithin = async (input: Buffer, pieceSeconds: number, target: AudioTarget, call: Call): Promise<AudioPiece[]> => {
+  /**
+   * mp3 pieces made in ffmpeg: decoding, encoding and cutting (the segment muxer) all in the
+   * child, which names each piece on stdout (its segment list) once it is written, so the piece is
+   * read and handed on while ffmpeg works on the next. With the source's duration known, the
+   * recording is cut into `maxConcurrent` ranges of whole pieces, one process each, so a long
+   * recording is ready in a fraction of the time. Few processes matter: each spawn blocks the event
+   * loop for a fork of the whole bot (tens of ms for a few hundred MB of memory), and cutting PCM
+   * here blocked it too (BENCHMARKS.md).
+   */
+  const splitToMp3 = (input: Buffer, pieceSeconds: number, target: AudioTarget, call: Call, options: SplitOptions): Promise<AudioPiece[]> =>
+    withTempDirectory(async (directory) => {
+      const inputFile = path.join(directory, "input");
+      // Written by the thread pool, not piped from the event loop; ffmpeg can also seek in a file.
+      await writeFile(inputFile, input);
+      const rate = target.sampleRate;
+      // A cut lands on the first frame at or after each multiple of the segment time, so a piece
+      // is at most one frame longer than that. Without a known rate, the longest mp3 frame (8 kHz).
+      const frameSeconds = rate === undefined ? 576 / 8000 : (rate >= 32_000 ? 1152 : 576) / rate;
+      const segmentSeconds = Math.floor((pieceSeconds - frameSeconds - 0.001) * 1000) / 1000;
+      const delaySeconds = MP3_DELAY_SAMPLES / (rate ?? 44_100);
+      // "The first maxSeconds" in pieces: no more than maxSeconds' worth of whole pieces, even when
+      // pieces a frame short of the limit would leave a crumb over.
+      const maxCount = target.maxSeconds === undefined ? Infinity : Math.max(1, Math.ceil((target.maxSeconds - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
+      const ranges = pieceRanges(options.sourceSeconds, target.maxSeconds, segmentSeconds, maxConcurrent, delaySeconds + 2 * frameSeconds);
+      const stopOthers = new AbortController();
+      const signal = call.signal === undefined ? stopOthers.signal : AbortSignal.any([call.signal, stopOthers.signal]);
+
+      const splitRange = async (range: PieceRange, rangeIndex: number): Promise<AudioPiece[]> => {
+        const pieces: AudioPiece[] = [];
+        let pending = Promise.resolve();
+        let listed = "";
+        const onList = (chunk: Buffer): void => {
+          listed += chunk.toString("utf8");
+          const lines = listed.split("\n");
+          listed = lines.pop() ?? "";
+          for (const line of lines) {
+            const [name, start, end] = line.trim().split(",");
+            if (!name || start === undefined || end === undefined) continue;
+            // The segment list counts time from the encoder's first sample, which is the delay
+            // before the range's first one.
+            const startSeconds = range.startSeconds + Math.max(0, Number(start) - delaySeconds);
+            // A range ends exactly where the next one starts (the encoder pads its last frame).
+            const endSeconds = Math.max(startSeconds, Math.min(range.endSeconds ?? Infinity, range.startSeconds + Number(end) - delaySeconds));
+            pending = pending.then(async () => {
+              const audio = await readFile(path.join(directory, path.basename(name)));
+              const piece = { startSeconds, endSeconds, audio };
+              pieces.push(piece);
+              // Only the very last piece can be this short; it is dropped unless it is all there is.
+              const index = range.firstIndex + pieces.length - 1;
+              if (endSeconds - startSeconds >= MIN_TRAILING_PIECE_SECONDS && index < maxCount) options.onPiece?.(piece, index);
+            });
+          }
+        };
+        const seek = range.startSeconds > 0 ? ["-ss", range.startSeconds.toFixed(3)] : [];
+        const length = range.seconds === undefined ? [] : ["-t", range.seconds.toFixed(3)];
+        const args = [
+          "-hide_banner",
+          "-nostats",
+          "-loglevel",
+          "error",
+          "-nostdin",
+          ...seek,
+          "-i",
+          `file:${inputFile}`,
+          "-map",
+          "0:a:0",
+          ...encoderArgs({ ...target, maxSeconds: undefined }),
+          ...length,
+          // LAME's faster search (its quality 7): about a third less work than the default, at
+          // the 64 kbps mono of a part for Qwen-Audio, and no audible difference there.
+          "-compression_level",
+          "7",
+          "-f",
+          "segment",
+          "-segment_time",
+          segmentSeconds.toFixed(3),
+          "-segment_format",
+          "mp3",
+          "-reset_timestamps",
+          "1",
+          "-segment_list",
+          "pipe:1",
+          "-segment_list_type",
+          "csv",
+          path.join(directory, `range${rangeIndex}-%05d.mp3`),
+        ];
+        const result = await exec("ffmpeg", args, undefined, { ...call, signal }, onList);
+        await pending;
+        if (result.exitCode !== 0) throw failure("ffmpeg", "split", result, `file:${inputFile}`);
+        return pieces;
+      };
+
+      let byRange: AudioPiece[][];
+      try {
+        byRange = await Promise.all(ranges.map(splitRange));
+      } catch (error) {
+        stopOthers.abort();
+        throw call.signal?.aborted ? call.signal.reason : error;
+      }
+      const pieces = byRange.flat().slice(0, maxCount);
+      const last = pieces.at(-1);
+      const lastIsShort = last !== undefined && last.endSeconds - last.startSeconds < MIN_TRAILING_PIECE_SECONDS;
+      const onlyPieceIsShort = lastIsShort && pieces.length === 1;
+      if (lastIsShort && !onlyPieceIsShort) pieces.pop();
+      if (pieces.length === 0 || pieces.every((piece) => piece.audio.length <= id3v2Length(piece.audio))) {
+        throw new AudioToolError({ reason: "undecodable", message: "ffmpeg decoded no audio from the input", tool: "ffmpeg" });
+      }
+      if (onlyPieceIsShort && last !== undefined) options.onPiece?.(last, 0);
+      return pieces;
+    });
+
+  const splitWithin = async (
+    input: Buffer,
+    pieceSeconds: number,
+    target: AudioTarget,
+    call: Call,
+    options: SplitOptions,
+  ): Promise<AudioPiece[]> => {
     assertTarget(target);
     if (!(pieceSeconds >= 1) || !Number.isFinite(pieceSeconds)) throw new RangeError(`pieceSeconds must be at least 1, got ${pieceSeconds}`);
-    // Decode once to PCM at the target's layout, cut by sample count (exact whatever the container
-    // claimed its duration to be), and encode each piece only if the target is mp3.
+    if (target.format === "mp3") return splitToMp3(input, pieceSeconds, target, call, options);
+    // wav: decode once to PCM at the target's layout and cut by sample count (exact whatever the
+    // container claimed its duration to be).
     const decoded = await transcodeWithin(input, { format: "wav", channels: target.channels, sampleRate: target.sampleRate, maxSeconds: target.maxSeconds }, call);
     const layout = readWavLayout(decoded);
     const frameBytes = layout.channels * 2;
     const pcm = decoded.subarray(layout.dataOffset, layout.dataOffset + layout.dataLength);
-    const encodeRate = target.format === "mp3" ? mp3SampleRateFor(layout.sampleRate) : layout.sampleRate;
-    const plan = planPieces({
-      totalFrames: pcm.length / frameBytes,
-      sampleRate: layout.sampleRate,
-      pieceSeconds,
-      reserveFrames: target.format === "mp3" ? Math.ceil(mp3OverheadSeconds(encodeRate) * layout.sampleRate) : 0,
-    });
+    const plan = planPieces({ totalFrames: pcm.length / frameBytes, sampleRate: layout.sampleRate, pieceSeconds, reserveFrames: 0 });
     const pieceWav = (piece: PlannedPiece): Buffer =>
       wavFromPcm(pcm.subarray(piece.startFrame * frameBytes, piece.endFrame * frameBytes), layout);
     const timing = (piece: PlannedPiece) => ({
       startSeconds: piece.startFrame / layout.sampleRate,
       endSeconds: piece.endFrame / layout.sampleRate,
     });
-    if (target.format === "wav") return plan.map((piece) => ({ ...timing(piece), audio: pieceWav(piece) }));
-
-    // mp3: a small pool, so that only a few pieces exist twice (wav and mp3) at a time; the first
-    // failure stops the others.
-    const stopOthers = new AbortController();
-    const signal = call.signal === undefined ? stopOthers.signal : AbortSignal.any([call.signal, stopOthers.signal]);
-    const mp3Target: AudioTarget = { format: "mp3", bitrateKbps: target.bitrateKbps, channels: layout.channels === 1 ? 1 : 2, sampleRate: encodeRate };
-    const pieces: AudioPiece[] = new Array<AudioPiece>(plan.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < plan.length && !signal.aborted) {
-        const index = next++;
-        const piece = plan[index]!;
-        pieces[index] = { ...timing(piece), audio: await transcodeWithin(pieceWav(piece), mp3Target, { ...call, signal }) };
-      }
-    };
-    try {
-      await Promise.all(Array.from({ length: Math.min(maxConcurrent, plan.length) }, worker));
-    } catch (error) {
-      stopOthers.abort();
-      throw call.signal?.aborted ? call.signal.reason : error;
-    }
-    if (call.signal?.aborted) throw call.signal.reason;
+    const pieces = plan.map((piece) => ({ ...timing(piece), audio: pieceWav(piece) }));
+    pieces.forEach((piece, index) => options.onPiece?.(piece, index));
     return pieces;
   };
 
@@ -319,8 +429,52 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     probe: (input, callOptions) => probeWithin(input, callFrom(callOptions)),
     transcode: (input, target, callOptions) => transcodeWithin(input, target, callFrom(callOptions)),
     fitUnderBytes: (input, sourceFormat, maxBytes, callOptions) => fitWithin(input, sourceFormat, maxBytes, callFrom(callOptions)),
-    split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions)),
+    split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions), callOptions ?? {}),
   };
+}
+
+type PieceRange = {
+  firstIndex: number;
+  startSeconds: number;
+  /** Where the next range starts; undefined for the last range. */
+  endSeconds: number | undefined;
+  /** How much to encode; undefined: to the end of the input. */
+  seconds: number | undefined;
+};
+
+/**
+ * Ranges of whole pieces for `workers` ffmpeg processes, from the source's duration (or the
+ * `maxSeconds` bound when shorter). One open-ended range when the duration is unknown.
+ */
+export function pieceRanges(
+  sourceSeconds: number | undefined,
+  maxSeconds: number | undefined,
+  pieceSeconds: number,
+  workers: number,
+  trimSeconds: number,
+): PieceRange[] {
+  const total = Math.min(sourceSeconds ?? Number.POSITIVE_INFINITY, maxSeconds ?? Number.POSITIVE_INFINITY);
+  if (!Number.isFinite(total)) return [{ firstIndex: 0, startSeconds: 0, endSeconds: undefined, seconds: undefined }];
+  // A crumb under the shortest piece kept does not make a piece (nor a range) of its own.
+  const count = Math.max(1, Math.ceil((total - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
+  const rangeCount = Math.max(1, Math.min(workers, count));
+  // Ranges of equal length in seconds (the last one takes the rest, and a short last piece is
+  // little work): each process then finishes at about the same time.
+  const perRange = Math.max(1, Math.round(total / rangeCount / pieceSeconds));
+  // Each range but the last is `trimSeconds` shorter than its pieces could hold, so that its
+  // encode (the encoder's delay, the last frame's padding) still fits them with no crumb left over.
+  const rangeSeconds = perRange * pieceSeconds - trimSeconds;
+  const ranges: PieceRange[] = [];
+  for (let index = 0; index < rangeCount; index++) {
+    const first = index * perRange;
+    const startSeconds = index * rangeSeconds;
+    // The last range runs to the end of the input (or maxSeconds): a duration from a container
+    // header can be a little short.
+    const endSeconds = index === rangeCount - 1 ? undefined : (index + 1) * rangeSeconds;
+    const seconds = endSeconds !== undefined ? endSeconds - startSeconds : maxSeconds === undefined ? undefined : maxSeconds - startSeconds;
+    ranges.push({ firstIndex: first, startSeconds, endSeconds, seconds });
+  }
+  return ranges;
 }
 
 export type PlannedPiece = { startFrame: number; endFrame: number };

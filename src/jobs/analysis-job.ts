@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { AskPiecesResult, PieceCallOutcome } from "../analysis/ask-pieces.js";
 import type { AnalysisConversation, AnalysisPiece, ConversationStore } from "../analysis/conversations.js";
-import type { PreparedAudio } from "../analysis/prepare.js";
+import type { RecordingAnalysis } from "../analysis/prepare-and-ask.js";
 import type { AnalysisQuestion } from "../analysis/prompts.js";
 import type { AudioSource } from "../analysis/sources.js";
 import { DashScopeError } from "../dashscope/errors.js";
@@ -45,19 +45,18 @@ export type AnalysisReplies = {
   ended(job: Job, ending: AnalysisJobEnding, log: Logger): Promise<void>;
 };
 
+type AskProgress = {
+  onText?: (text: string) => void;
+  onPieceDone?: (done: number, total: number) => void;
+  onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
+  log?: Logger;
+};
+
 export type AnalysisJobDeps = {
-  prepare: (source: AudioSource, log: Logger) => Promise<PreparedAudio>;
-  askPieces: (
-    pieces: AnalysisPiece[],
-    question: AnalysisQuestion,
-    language: string,
-    progress: {
-      onText?: (text: string) => void;
-      onPieceDone?: (done: number, total: number) => void;
-      onCallDone?: (outcome: PieceCallOutcome) => Promise<void>;
-      log?: Logger;
-    },
-  ) => Promise<AskPiecesResult>;
+  /** The first question: prepares the recording and asks each part as soon as it is uploaded. */
+  prepareAndAsk: (source: AudioSource, question: AnalysisQuestion, language: string, log: Logger, progress: AskProgress) => Promise<RecordingAnalysis>;
+  /** A follow-up: asks the parts already prepared. */
+  askPieces: (pieces: AnalysisPiece[], question: AnalysisQuestion, language: string, progress: AskProgress) => Promise<AskPiecesResult>;
   conversations: ConversationStore;
   metering: Metering;
   replies: AnalysisReplies;
@@ -133,28 +132,38 @@ export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
       let conversation: AnalysisConversation;
       try {
         conversation = await conversationOf(input);
-        if (input.feature === "analysis" && conversation.pieces.length === 0) {
-          context.progress({ phase: "preparing" });
-          const prepared = await deps.prepare(conversation.source, context.log);
-          conversation.durationSeconds = prepared.durationSeconds;
-          conversation.truncatedAtSeconds = prepared.truncatedAtSeconds;
-          conversation.pieces = prepared.pieces.map((piece) => ({ ...piece, history: [], lastUsage: undefined }));
-          await deps.conversations.save(conversation);
-        }
       } catch (error) {
-        // Nothing reached the model (an undecodable file, a download refused): the hold goes back.
         await end(job, ledger, { kind: "failed", error }, context);
         return;
       }
-      const pieces = conversation.pieces;
-      context.progress(pieces.length > 1 ? { phase: "pieces", done: 0, total: pieces.length } : { phase: "listening", text: "" });
-      const result = await deps.askPieces(pieces, input.question, conversation.language, {
+      const progress: AskProgress = {
         onText: (text) => context.progress({ phase: "listening", text }),
         onPieceDone: (done, total) => context.progress({ phase: "pieces", done, total }),
         // Each part's call is booked as it ends, not after the slowest part.
         onCallDone: (outcome) => recordCall(outcome, ledger, context.log),
         log: context.log,
-      });
+      };
+      let result: AskPiecesResult;
+      if (conversation.pieces.length === 0) {
+        context.progress({ phase: "preparing" });
+        let analysis: RecordingAnalysis;
+        try {
+          analysis = await deps.prepareAndAsk(conversation.source, input.question, conversation.language, context.log, progress);
+        } catch (error) {
+          // Nothing reached the model (an undecodable file, a download refused): the hold goes back.
+          await end(job, ledger, { kind: "failed", error }, context);
+          return;
+        }
+        conversation.durationSeconds = analysis.durationSeconds;
+        conversation.truncatedAtSeconds = analysis.truncatedAtSeconds;
+        conversation.pieces = analysis.pieces;
+        result = analysis.result;
+      } else {
+        const pieces = conversation.pieces;
+        context.progress(pieces.length > 1 ? { phase: "pieces", done: 0, total: pieces.length } : { phase: "listening", text: "" });
+        result = await deps.askPieces(pieces, input.question, conversation.language, progress);
+      }
+      const pieces = conversation.pieces;
       for (const failure of result.failed) context.log.warn({ err: failure.error, startSeconds: failure.startSeconds }, "a part of the audio could not be analysed");
       const first = result.failed[0];
       if (result.answers.length === 0 && first) {

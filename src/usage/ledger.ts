@@ -8,6 +8,7 @@ import {
   guildKey,
   type UsageCallTable,
   type UsageDatabase,
+  type UsageMemberSnapshotTable,
   type UsageSums,
 } from "./schema.js";
 import type { UsageStore } from "./store.js";
@@ -133,7 +134,8 @@ export async function recordCall(
 type Trx = Transaction<UsageDatabase>;
 type RowKeys = Pick<UsageCallTable, "guild_id" | "user_id" | "feature" | "model" | "occurred_at">;
 
-const SUM_COLUMNS = [
+/** The sums every totals table keeps, in the order the totals tables list them. */
+export const SUM_COLUMNS = [
   "calls",
   "failures",
   "music_seconds",
@@ -174,6 +176,58 @@ async function addToTotals(trx: Trx, keys: RowKeys, sums: UsageSums): Promise<vo
         .columns(["guild_key", "day", "user_id", "feature", "model"])
         .doUpdateSet(addExcluded("usage_member_day_totals")),
     )
+    .execute();
+  await addToSnapshots(trx, { guild_key: key, user_id: keys.user_id, feature: keys.feature, model: keys.model }, day, sums);
+}
+
+/**
+ * Adds a change to a member's running totals as of the change's day and every later day
+ * (migration 0007). A call is nearly always today's, so that is one row; a call recorded after
+ * midnight, or a delivery recorded days later, also updates the days after it. The day's row, if
+ * new, starts from the latest one before it.
+ * Runs after the usage_member_totals upsert of the same key, whose row lock (PostgreSQL) makes
+ * concurrent writers of one member, feature and model take their turns here.
+ */
+async function addToSnapshots(
+  trx: Trx,
+  member: Pick<UsageMemberSnapshotTable, "guild_key" | "user_id" | "feature" | "model">,
+  day: number,
+  sums: UsageSums,
+): Promise<void> {
+  const ofMember = trx
+    .selectFrom("usage_member_snapshots")
+    .where("guild_key", "=", member.guild_key)
+    .where("user_id", "=", member.user_id)
+    .where("feature", "=", member.feature)
+    .where("model", "=", member.model);
+  const latest = await ofMember
+    .select(["day", ...SUM_COLUMNS])
+    .where("day", "<=", day)
+    .orderBy("day", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  if (latest === undefined || Number(latest.day) !== day) {
+    const start = Object.fromEntries(SUM_COLUMNS.map((column) => [column, latest ? Number(latest[column]) : 0])) as Record<
+      (typeof SUM_COLUMNS)[number],
+      number
+    >;
+    await trx
+      .insertInto("usage_member_snapshots")
+      .values({ ...member, day, ...start })
+      .execute();
+  }
+  await trx
+    .updateTable("usage_member_snapshots")
+    .set(
+      Object.fromEntries(
+        SUM_COLUMNS.map((column) => [column, sql<number>`${sql.ref(column)} + ${sums[column]}`]),
+      ) as Record<(typeof SUM_COLUMNS)[number], RawBuilder<number>>,
+    )
+    .where("guild_key", "=", member.guild_key)
+    .where("user_id", "=", member.user_id)
+    .where("feature", "=", member.feature)
+    .where("model", "=", member.model)
+    .where("day", ">=", day)
     .execute();
 }
 
@@ -218,6 +272,7 @@ export async function rebuildUsageTotals(store: UsageStore): Promise<void> {
     await trx.deleteFrom("usage_daily_totals").execute();
     await trx.deleteFrom("usage_member_totals").execute();
     await trx.deleteFrom("usage_member_day_totals").execute();
+    await trx.deleteFrom("usage_member_snapshots").execute();
     await trx
       .insertInto("usage_daily_totals")
       .columns(["guild_key", "day", "feature", "model", ...SUM_COLUMNS])
@@ -246,6 +301,22 @@ export async function rebuildUsageTotals(store: UsageStore): Promise<void> {
           .selectFrom("usage_calls")
           .select((eb) => [key.as("guild_key"), day.as("day"), "user_id", "feature", "model", ...sumsOfRows(eb)])
           .groupBy([key, day, "user_id", "feature", "model"]),
+      )
+      .execute();
+    const memberKey = ["guild_key", "user_id", "feature", "model"] as const;
+    await trx
+      .insertInto("usage_member_snapshots")
+      .columns([...memberKey, "day", ...SUM_COLUMNS])
+      .expression(
+        trx
+          .selectFrom("usage_member_day_totals")
+          .select((eb) => [
+            ...memberKey,
+            "day",
+            ...SUM_COLUMNS.map((column) =>
+              eb.fn.sum(column).over((over) => over.partitionBy([...memberKey]).orderBy("day")).as(column),
+            ),
+          ]),
       )
       .execute();
   });

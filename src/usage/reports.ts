@@ -1,4 +1,5 @@
 import { sql, type SelectQueryBuilder } from "kysely";
+import { SUM_COLUMNS } from "./ledger.js";
 import { dayKey, isoDateOfDay, periodRange, type ReportPeriod } from "./periods.js";
 import { estimateCost, type PriceTable } from "./prices.js";
 import { quotaStatus, type QuotaStatus } from "./quotas.js";
@@ -12,10 +13,14 @@ import type { UsageStore } from "./store.js";
  *   - every period but "all" starts at a UTC midnight: a guild's (or all guilds') figures, daily
  *     series and top guilds come from `usage_daily_totals` (per guild, day, feature, model);
  *   - "all" comes from `usage_member_totals` (per guild, member, feature, model; all time);
- *   - a guild's top members, a member's figures and a member's daily series for a period other
- *     than "all" come from `usage_member_day_totals` (per guild, day, member, feature, model).
- *     They used to be summed from the rows: a second and more for a guild with a million calls
- *     in 30 days on SQLite, blocking the event loop (BENCHMARKS.md).
+ *   - a member's figures and daily series for a period other than "all" come from
+ *     `usage_member_day_totals` (per guild, day, member, feature, model);
+ *   - a guild's top members of today come from `usage_member_day_totals` too; for a longer
+ *     period other than "all" they are its members' all-time totals
+ *     minus their snapshots as of the day before the period (`usage_member_snapshots`): a lookup
+ *     per member, feature and model, however many calls and member-days the period holds. Summed
+ *     from the rows, then from member-day totals, this took 0.3–1.4 s for a guild with a million
+ *     calls in 30 days (BENCHMARKS.md).
  * A period's start is always a UTC midnight (periods.ts), so `day >= dayKey(from)` selects
  * exactly the rows with `occurred_at >= from`. Only the CSV export (`ledgerRows`) reads rows.
  *
@@ -166,6 +171,54 @@ function memberTotalsOf(store: UsageStore, scope: ReportScope): MemberTotalsQuer
   return query;
 }
 
+/**
+ * Per member and model, what a guild's members (or every guild's) used from a UTC day on: their
+ * all-time totals minus their latest snapshot before that day (migration 0007), one index step
+ * per member, feature and model instead of a row per member and day of the period. Members
+ * without calls in the period are left out, as a sum over the period's rows would.
+ * PostgreSQL finds each snapshot with a LATERAL join (one backwards index step per row); SQLite
+ * has no LATERAL, and steps to `max(day)` in a correlated subquery instead. On PostgreSQL that
+ * subquery form runs twice per row (BENCHMARKS.md).
+ */
+async function memberPeriodSums(store: UsageStore, scope: GuildScope, fromDay: number): Promise<(SumRow & { id: string })[]> {
+  const since = (column: (typeof SUM_COLUMNS)[number]) => sql<number>`sum(t.${sql.ref(column)} - coalesce(s.${sql.ref(column)}, 0))`;
+  const totals = store.db.selectFrom("usage_member_totals as t");
+  const sameMember = ["guild_key", "user_id", "feature", "model"] as const;
+  const joined =
+    store.dialect === "postgres"
+      ? totals.leftJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom("usage_member_snapshots as p")
+              .select(SUM_COLUMNS)
+              .where((p) => p.and(sameMember.map((column) => p(`p.${column}`, "=", p.ref(`t.${column}`)))))
+              .where("p.day", "<", fromDay)
+              .orderBy("p.day", "desc")
+              .limit(1)
+              .as("s"),
+          (join) => join.onTrue(),
+        )
+      : totals.leftJoin("usage_member_snapshots as s", (join) =>
+          join
+            .on((on) => on.and(sameMember.map((column) => on(`s.${column}`, "=", on.ref(`t.${column}`)))))
+            .on("s.day", "=", (eb) =>
+              eb
+                .selectFrom("usage_member_snapshots as p")
+                .select((p) => p.fn.max("p.day").as("day"))
+                .where((p) => p.and(sameMember.map((column) => p(`p.${column}`, "=", p.ref(`t.${column}`)))))
+                .where("p.day", "<", fromDay),
+            ),
+        );
+  const guild = scope === "all-guilds" ? undefined : guildKey(scope.guildId);
+  return joined
+    .$if(guild !== undefined, (query) => query.where("t.guild_key", "=", guild ?? ""))
+    .select(["t.user_id as id", "t.model", ...SUM_COLUMNS.map((column) => since(column).as(column))])
+    .groupBy(["t.user_id", "t.model"])
+    .having(since("calls"), ">", 0)
+    .execute();
+}
+
+
 /** Sums of the sums of a totals table (both totals tables name their sums alike). */
 function sumsOfTotals() {
   return [
@@ -273,11 +326,15 @@ export async function topSpenders(
       .select(["guild_key as id", "model", ...sumsOfTotals()])
       .groupBy(["guild_key", "model"])
       .execute();
-  } else {
+  } else if (period === "today") {
+    // One day holds at most one member-day total per member, feature and model: as many rows as
+    // the snapshot lookups would be, but read in one range instead of one step each.
     rows = await memberDayTotalsOf(store, scope, from)
       .select(["user_id as id", "model", ...sumsOfTotals()])
       .groupBy(["user_id", "model"])
       .execute();
+  } else {
+    rows = await memberPeriodSums(store, scope, dayKey(from ?? new Date(0)));
   }
 
   const byId = new Map<string, UsageTotals>();

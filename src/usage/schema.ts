@@ -83,6 +83,20 @@ export interface UsageMemberDayTotalsTable extends UsageSums {
   model: string;
 }
 
+/**
+ * Per guild, member, feature and model: the member's sums of every call up to the end of a UTC
+ * day, one row per day on which they changed (migration 0007). A period ending now is the member's
+ * all-time totals minus the latest snapshot before the period.
+ */
+export interface UsageMemberSnapshotTable extends UsageSums {
+  guild_key: string;
+  user_id: string;
+  feature: Feature;
+  model: string;
+  /** UTC epoch day: `floor(epochMs / 86400000)`; the sums include that whole day. */
+  day: number;
+}
+
 /** Settled usage of one member in one guild on one UTC day. In-flight reservations are not in here. */
 export interface QuotaUserDayTable {
   guild_key: string;
@@ -212,6 +226,7 @@ export interface UsageDatabase {
   usage_daily_totals: UsageDailyTotalsTable;
   usage_member_totals: UsageMemberTotalsTable;
   usage_member_day_totals: UsageMemberDayTotalsTable;
+  usage_member_snapshots: UsageMemberSnapshotTable;
   usage_quota_user_day: QuotaUserDayTable;
   usage_quota_guild_month: QuotaGuildMonthTable;
   usage_quota_reservations: QuotaReservationTable;

@@ -221,6 +221,43 @@ describe("split", () => {
     // Shorter than 30 s only by the encoder's delay and padding (~0.1 s at 16 kHz).
     for (const piece of pieces.slice(0, -1)) expect(piece.endSeconds - piece.startSeconds).toBeGreaterThan(29.85);
   });
+
+  it("hands over each mp3 piece, in order, as soon as it is written", async () => {
+    const seen: Array<{ index: number; startSeconds: number; bytes: number }> = [];
+    const pieces = await tools.split(
+      fixture("long-recording.ogg"),
+      30,
+      { format: "mp3", channels: 1, sampleRate: 16_000, bitrateKbps: 32 },
+      { onPiece: (piece, index) => seen.push({ index, startSeconds: piece.startSeconds, bytes: piece.audio.length }) },
+    );
+    expect(seen).toEqual(pieces.map((piece, index) => ({ index, startSeconds: piece.startSeconds, bytes: piece.audio.length })));
+  });
+
+  it("spreads a recording of known length over ffmpeg processes, and the ranges meet without a gap", async () => {
+    const handed: number[] = [];
+    const pieces = await tools.split(
+      fixture("long-recording.ogg"),
+      30,
+      { format: "mp3", channels: 1, sampleRate: 16_000, bitrateKbps: 32 },
+      { sourceSeconds: 75, onPiece: (_piece, index) => handed.push(index) },
+    );
+    expect(pieces).toHaveLength(3);
+    expect(handed.sort()).toEqual([0, 1, 2]);
+    expect(pieces[0]!.startSeconds).toBe(0);
+    expect(pieces.at(-1)!.endSeconds).toBeCloseTo(75, 1);
+    for (let index = 1; index < pieces.length; index++) expect(pieces[index]!.startSeconds).toBe(pieces[index - 1]!.endSeconds);
+    for (const piece of pieces) {
+      const probe = await tools.probe(piece.audio);
+      expect(probe.durationSeconds).toBeLessThanOrEqual(30);
+      expect(probe.durationSeconds).toBeCloseTo(piece.endSeconds - piece.startSeconds, 0);
+    }
+  });
+
+  it("says when the input has no audio to split", async () => {
+    const target = { format: "mp3", channels: 1, sampleRate: 16_000, bitrateKbps: 32 } as const;
+    expect((await audioToolError(tools.split(fixture("not-audio.txt"), 30, target))).reason).toBe("undecodable");
+    expect((await audioToolError(tools.split(fixture("corrupt.m4a"), 30, target))).reason).toBe("undecodable");
+  });
 });
 
 describe("process control", () => {

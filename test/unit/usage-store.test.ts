@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import pg from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrateUsageDbTo } from "../../src/usage/migrations.js";
@@ -79,6 +80,7 @@ const TABLES = [
   "usage_daily_totals",
   "usage_member_totals",
   "usage_member_day_totals",
+  "usage_member_snapshots",
   "usage_quota_user_day",
   "usage_quota_guild_month",
   "usage_quota_reservations",
@@ -164,6 +166,18 @@ function call(overrides: Partial<CallRecord> = {}): CallRecord {
 
 const DAY_MS = 86_400_000;
 
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** The member-day totals a ledger's rows add up to, summed one row at a time, in key order. */
 function memberDaySumsOf(rows: LedgerRow[]) {
   const sums = new Map<string, Record<string, string | number>>();
@@ -196,8 +210,12 @@ function memberDaySumsOf(rows: LedgerRow[]) {
     add("bytes_delivered", row.bytesDelivered ?? 0);
     sums.set(id, entry);
   }
-  const order = ["guild_key", "day", "user_id", "feature", "model"] as const;
-  const compare = (a: Record<string, string | number>, b: Record<string, string | number>) => {
+  return [...sums.values()].sort(byColumns(["guild_key", "day", "user_id", "feature", "model"]));
+}
+
+/** Orders rows by these columns, first to last. */
+function byColumns(order: readonly string[]) {
+  return (a: Record<string, string | number>, b: Record<string, string | number>) => {
     for (const column of order) {
       const [x, y] = [a[column] ?? "", b[column] ?? ""];
       if (x < y) return -1;
@@ -205,7 +223,6 @@ function memberDaySumsOf(rows: LedgerRow[]) {
     }
     return 0;
   };
-  return [...sums.values()].sort(compare);
 }
 
 async function memberDayTotalsIn(store: UsageStore) {
@@ -213,6 +230,35 @@ async function memberDayTotalsIn(store: UsageStore) {
     .selectFrom("usage_member_day_totals")
     .selectAll()
     .orderBy(["guild_key", "day", "user_id", "feature", "model"])
+    .execute();
+}
+
+/**
+ * The member snapshots a ledger's rows add up to: per guild, member, feature and model, the sums
+ * of every row up to the end of each day that has rows, in key order.
+ */
+function memberSnapshotsOf(rows: LedgerRow[]) {
+  const running = new Map<string, Record<string, string | number>>();
+  const snapshots: Record<string, string | number>[] = [];
+  // memberDaySumsOf gives days in order within each member, feature and model.
+  for (const entry of memberDaySumsOf(rows)) {
+    const id = JSON.stringify([entry.guild_key, entry.user_id, entry.feature, entry.model]);
+    const before = running.get(id);
+    const sums = { ...entry };
+    if (before) for (const column of SUMS) sums[column] = Number(before[column]) + Number(entry[column]);
+    running.set(id, sums);
+    snapshots.push(sums);
+  }
+  return snapshots.sort(byColumns(["guild_key", "user_id", "feature", "model", "day"]));
+}
+
+const SUMS = ["calls", "failures", "music_seconds", "input_tokens", "output_tokens", "audio_tokens", "bytes_delivered"] as const;
+
+async function memberSnapshotsIn(store: UsageStore) {
+  return store.db
+    .selectFrom("usage_member_snapshots")
+    .selectAll()
+    .orderBy(["guild_key", "user_id", "feature", "model", "day"])
     .execute();
 }
 
@@ -676,6 +722,9 @@ describe.each(backends)("the usage store on $name", (backend) => {
 
         expect(rows).toHaveLength(12);
         expect(await memberDayTotalsIn(store)).toEqual(memberDaySumsOf(rows));
+        // Calls and deliveries recorded after later days (mix-3, mix-8, mix-5's delivery) reached
+        // the later snapshots too.
+        expect(await memberSnapshotsIn(store)).toEqual(memberSnapshotsOf(rows));
       });
 
       it("rebuilds the member-day totals to what the writes kept", async () => {
@@ -685,6 +734,60 @@ describe.each(backends)("the usage store on $name", (backend) => {
         await rebuildUsageTotals(store);
 
         expect(await memberDayTotalsIn(store)).toEqual(kept);
+      });
+
+      it("rebuilds the member snapshots to what the writes kept", async () => {
+        await recordMixedCalls();
+        const kept = await memberSnapshotsIn(store);
+
+        await rebuildUsageTotals(store);
+
+        expect(await memberSnapshotsIn(store)).toEqual(kept);
+        expect(kept.length).toBeGreaterThan(0);
+      });
+
+      it("gives the same top members as summing the rows, over many members, days and late writes", async () => {
+        clock = at("2025-06-18T12:00:00Z");
+        const next = seededRandom(11);
+        const members = Array.from({ length: 7 }, (_, i) => `20000000000000010${i}`);
+        const records: CallRecord[] = Array.from({ length: 240 }, (_, i) => {
+          const analysis = next() < 0.4;
+          return call({
+            // Anywhere in the last 45 days, written in no particular order.
+            occurredAt: new Date(clock.getTime() - Math.floor(next() * 45 * DAY_MS)),
+            requestId: `many-${i}`,
+            guildId: next() < 0.85 ? GUILD : OTHER_GUILD,
+            userId: members[Math.floor(next() * members.length)] ?? ALICE,
+            feature: analysis ? (next() < 0.7 ? "analysis" : "follow-up") : "song",
+            model: analysis ? "qwen-audio-turbo" : next() < 0.8 ? "fun-music-v1" : "fun-music-preview",
+            outcome: next() < 0.1 ? "InternalError" : "ok",
+            // Durations that binary fractions cannot hold exactly.
+            musicSeconds: analysis ? 0 : Math.round(next() * 24_000) / 100,
+            inputTokens: analysis ? Math.floor(next() * 500) : 0,
+            outputTokens: analysis ? Math.floor(next() * 900) : 0,
+            audioTokens: analysis ? Math.floor(next() * 3000) : 0,
+          });
+        });
+        for (const record of records) await recordCall(store, record);
+        for (let i = 0; i < 240; i += 9) await recordDelivery(store, `many-${i}`, 1000 + i);
+        const rows = await ledgerRows(store, "all-guilds", "all");
+
+        expect(await memberSnapshotsIn(store)).toEqual(
+          memberSnapshotsOf(rows).map((row) => ({ ...row, music_seconds: expect.closeTo(Number(row.music_seconds), 6) })),
+        );
+        for (const period of ["today", "7d", "30d", "month"] as const) {
+          const from = (await usageReport(store, { guildId: GUILD }, period)).from ?? new Date(0);
+          const expected = topFromRows(rows, from, GUILD);
+          const top = await topSpenders(store, { guildId: GUILD }, period, { by: "user", limit: 100 });
+          expect(top.length, period).toBeGreaterThan(0);
+          expect(top, period).toEqual(
+            expected.map((entry) => ({
+              ...entry,
+              musicSeconds: expect.closeTo(entry.musicSeconds, 6),
+              estimatedCost: expect.closeTo(entry.estimatedCost, 6),
+            })),
+          );
+        }
       });
 
       it("gives the same top members and member figures as summing the rows, for every period", async () => {
@@ -747,17 +850,28 @@ describe.each(backends)("the usage store on $name", (backend) => {
             bytes_delivered: i % 2 === 0 ? 1000 * i : null,
           }));
           await old.db.insertInto("usage_calls").values(oldRows).execute();
+          // And the all-time member totals that release's writes kept with them (0001).
+          await sql`
+            insert into usage_member_totals (guild_key, user_id, feature, model, calls, failures, music_seconds,
+              input_tokens, output_tokens, audio_tokens, bytes_delivered)
+            select coalesce(guild_id, 'dm'), user_id, feature, model, count(*),
+              sum(case when outcome <> 'ok' then 1 else 0 end), sum(music_seconds), sum(input_tokens),
+              sum(output_tokens), sum(audio_tokens), coalesce(sum(bytes_delivered), 0)
+            from usage_calls group by coalesce(guild_id, 'dm'), user_id, feature, model
+          `.execute(old.db);
 
-          // To 0004 exactly: later migrations (0005_jobs, 0006_guild_names, …) are not this test's subject.
-          expect(await migrateUsageDbTo(old.db, "0004_member_day_totals", { schema: database.placement.schema })).toEqual(["0004_member_day_totals"]);
+          expect(await migrateUsageDb(old.db, { schema: database.placement.schema })).toContain("0004_member_day_totals");
           const rows = await ledgerRows(old, "all-guilds", "all");
           expect(rows).toHaveLength(40);
           const backfilled = await memberDayTotalsIn(old);
           expect(backfilled).toEqual(memberDaySumsOf(rows));
+          // 0007 fills its snapshots from these member-day totals.
+          expect(await memberSnapshotsIn(old)).toEqual(memberSnapshotsOf(rows));
 
           // The store then keeps them up to date, and a rebuild agrees.
           await recordCall(old, call({ occurredAt: at("2025-06-18T11:00:00Z"), requestId: "new-1" }));
           expect(await memberDayTotalsIn(old)).toEqual(memberDaySumsOf(await ledgerRows(old, "all-guilds", "all")));
+          expect(await memberSnapshotsIn(old)).toEqual(memberSnapshotsOf(await ledgerRows(old, "all-guilds", "all")));
           const top = await topSpenders(old, { guildId: GUILD }, "7d", { by: "user" });
           expect(top.map((entry) => entry.id)).toEqual(
             topFromRows(await ledgerRows(old, "all-guilds", "all"), at("2025-06-12T00:00:00Z"), GUILD).map((entry) => entry.id),

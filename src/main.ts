@@ -43,11 +43,12 @@ import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
 import { createDbSongRecordStore } from "./songs/song-records-db.js";
 import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
 import { createMetering } from "./usage/metering.js";
-import { processRole, registersCommands, startShardProcesses } from "./shards.js";
+import { answerManagerQuestions, processRole, registersCommands, startShardProcesses } from "./shards.js";
 import { rememberGuildNames, type GuildName } from "./usage/guild-names.js";
 import { databaseCheck } from "./http/health.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+import { parentProcessPeer } from "./http/shard-ipc.js";
 import { checkDashScopeKey, explainUnreachable, inviteUrl } from "./startup-checks.js";
 
 /**
@@ -398,9 +399,11 @@ async function main(): Promise<void> {
   // discord.js's Client reads SHARD_COUNT from the environment too; unsharded, an empty line in
   // .env would read as 0 shards. The value is in `config` now.
   if (role.kind === "single") delete process.env.SHARD_COUNT;
-  let bot: RunningBot;
+  let bot: RunningBot | undefined;
+  // A shard inherits HTTP_PORT from the manager, which alone listens and asks each shard over IPC.
+  if (role.kind === "shard") answerManagerQuestions(parentProcessPeer(process), () => bot);
   try {
-    bot = await startBot(config, logger);
+    bot = await startBot(role.kind === "shard" ? { ...config, http: undefined } : config, logger);
   } catch (error) {
     logger.fatal({ err: error }, "could not start");
     logger.flush();

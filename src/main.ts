@@ -44,11 +44,12 @@ import { createDbGuildSettingsStore } from "./settings/guild-settings-db.js";
 import { createDbSongRecordStore } from "./songs/song-records-db.js";
 import { openUsageStore, sweepReservations, type UsageStore } from "./usage/index.js";
 import { createMetering } from "./usage/metering.js";
-import { processRole, registersCommands, startShardProcesses } from "./shards.js";
+import { answerManagerQuestions, processRole, registersCommands, startShardProcesses } from "./shards.js";
 import { rememberGuildNames, type GuildName } from "./usage/guild-names.js";
 import { databaseCheck } from "./http/health.js";
 import { createMetrics, type Metrics } from "./http/metrics.js";
 import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+import { parentProcessPeer } from "./http/shard-ipc.js";
 import { checkDashScopeKey, explainUnreachable, inviteUrl } from "./startup-checks.js";
 
 /**
@@ -389,11 +390,14 @@ async function main(): Promise<void> {
   // discord.js's Client reads SHARD_COUNT from the environment too; unsharded, an empty line in
   // .env would read as 0 shards. The value is in `config` now.
   if (role.kind === "single") delete process.env.SHARD_COUNT;
-  const starting = startBot(config, logger);
+  let bot: RunningBot | undefined;
+  // A shard inherits HTTP_PORT from the manager, which alone listens and asks each shard over IPC.
+  if (role.kind === "shard") answerManagerQuestions(parentProcessPeer(process), () => bot);
+  const starting = startBot(role.kind === "shard" ? { ...config, http: undefined } : config, logger);
   // A signal during start-up (a respawned shard told to stop at once) stops the bot once it is up.
   onStopSignal(async () => (await starting).stop(graceMs));
   try {
-    await starting;
+    bot = await starting;
   } catch (error) {
     logger.fatal({ err: error }, "could not start");
     logger.flush();

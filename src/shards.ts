@@ -1,12 +1,23 @@
-import { REST, Routes, ShardingManager, type APIGatewayBotInfo, type Client, type Shard } from "discord.js";
+import type { ChildProcess } from "node:child_process";
+import { REST, Routes, ShardingManager, Status, type APIGatewayBotInfo, type Client, type Shard } from "discord.js";
+import type { Kysely } from "kysely";
 import type { Config } from "./config.js";
 import { discordRestOptions } from "./discord/rest-options.js";
+import { databaseCheck, runHealthChecks, type HealthCheck } from "./http/health.js";
+import type { Metrics } from "./http/metrics.js";
+import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+import { answerIpcQuestions, createIpcAsker, type IpcAsker, type IpcPeer } from "./http/shard-ipc.js";
+import { createShardedEndpoints, type AskEveryShard } from "./http/sharded.js";
 import type { Logger } from "./log.js";
 
 /**
  * Sharding with `SHARD_COUNT`: a discord.js ShardingManager starts one bot process per shard, each
  * running the whole bot (`startBot`) on the shared PostgreSQL database; discord.js hands each child
  * its shard through the environment (SHARDS, SHARD_COUNT), which its Client reads.
+ *
+ * With HTTP_PORT set, the manager alone listens: its `/healthz` and `/metrics` ask every shard
+ * process over discord.js's IPC channel (src/http/shard-ipc.ts), and each shard answers with
+ * `answerManagerQuestions` instead of a listener of its own.
  */
 
 /** What this process is: the whole bot alone, the manager of shard processes, or one of those shards. */
@@ -51,12 +62,14 @@ const KILL_MARGIN_MS = 15_000;
 
 export type ShardProcesses = {
   readonly shardCount: number;
+  /** The one health and metrics listener for every shard, when HTTP_PORT is set. */
+  readonly http: RunningHttpServer | undefined;
   /**
    * Resolves once every shard is ready. If one cannot become ready at the first start, every shard
    * is stopped and it rejects: a shard that fails at boot would fail the same way in a respawn loop.
    */
   readonly ready: Promise<void>;
-  /** Stops respawning, sends SIGTERM to every shard process and waits until all have exited. */
+  /** Stops respawning, sends SIGTERM to every shard process and waits until all have exited; closes the listener. */
   stop(graceMs: number): Promise<void>;
 };
 
@@ -66,7 +79,7 @@ export type ShardProcesses = {
  * shard process that dies later is respawned by discord.js (`respawn: true`).
  */
 export async function startShardProcesses(options: {
-  config: Pick<Config, "discordToken" | "discordApiUrl" | "shardCount">;
+  config: Pick<Config, "discordToken" | "discordApiUrl" | "shardCount" | "http">;
   logger: Logger;
   /** The bot's entry file: dist/src/main.js when built, src/main.ts under tsx. */
   entryFile: string;
@@ -88,7 +101,30 @@ export async function startShardProcesses(options: {
     execArgv: options.execArgv,
   });
   let stopping = false;
+  const askers = new Map<number, IpcAsker>();
+  const askEveryShard: AskEveryShard = (question, timeoutMs) =>
+    Promise.all(
+      Array.from({ length: shardCount }, async (_, shardId) => {
+        const shard = manager.shards.get(shardId);
+        const asker = askers.get(shardId);
+        if (!shard || !asker || !isRunning(shard.process)) return { shardId, ok: false, problem: "not running" } as const;
+        // discord.js's own flag: the child said `_ready` and has not since said `_disconnect` or
+        // `_reconnecting`. Asking a process that is still booting would only wait for the timeout.
+        if (!shard.ready) return { shardId, ok: false, problem: "not ready" } as const;
+        return { shardId, ...(await asker.ask(question, timeoutMs)) };
+      }),
+    );
+  // Bound before any shard starts: a port that is taken stops the manager, not a shard in a respawn loop.
+  let http: RunningHttpServer | undefined;
+  if (config.http) {
+    const httpLogger = logger.child({ component: "http" });
+    const endpoints = createShardedEndpoints({ askEveryShard, logger: httpLogger });
+    http = await startHttpServer({ ...config.http, checks: endpoints.health, metrics: endpoints.metrics, logger: httpLogger });
+    logger.info({ url: http.url }, "health and metrics of every shard listening (/healthz, /metrics)");
+  }
+
   manager.on("shardCreate", (shard: Shard) => {
+    askers.set(shard.id, createIpcAsker(shard));
     const log = logger.child({ shard: shard.id });
     // Process mode: `shard.process` is the child while these events run (cleared only after "death").
     shard.on("spawn", () => {
@@ -110,6 +146,7 @@ export async function startShardProcesses(options: {
     // `Shard` reads `manager.respawn` when its process exits, so this stops every later respawn.
     manager.respawn = false;
     await Promise.all([...manager.shards.values()].map((shard) => stopShardProcess(shard, graceMs + KILL_MARGIN_MS)));
+    await http?.close();
   };
 
   // Shards in different buckets (id % max_concurrency) may identify at once; otherwise 5 s apart.
@@ -123,16 +160,49 @@ export async function startShardProcesses(options: {
   );
   // Whoever awaits `ready` sees the error; this keeps an unobserved failure from crashing the process.
   ready.catch(() => undefined);
-  return { shardCount, ready, stop };
+  return { shardCount, http, ready, stop };
+}
+
+function isRunning(child: ChildProcess | null): child is ChildProcess {
+  return child !== null && child.exitCode === null && child.signalCode === null;
 }
 
 /** SIGTERM, then SIGKILL if the process is still there after `deadlineMs`. */
 async function stopShardProcess(shard: Shard, deadlineMs: number): Promise<void> {
   const child = shard.process;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  if (!isRunning(child)) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** Every gateway shard of this client is connected (READY or resumed). */
+export function discordConnectedCheck(client: Client): HealthCheck {
+  return { name: "discord", check: () => client.isReady() && client.ws.shards.every((shard) => shard.status === Status.Ready) };
+}
+
+/** What a shard process answers the manager from: parts of `RunningBot`. */
+export type AnsweringBot = { client: Client; metrics: Metrics; usageStore: { db: Kysely<any> } };
+
+/**
+ * The shard side of the manager's `/healthz` and `/metrics`: answers its questions on `peer`
+ * (`parentProcessPeer(process)`). Installed before `startBot` resolves, so a shard that is still
+ * starting says so at once instead of leaving the manager to wait for its timeout; `runningBot`
+ * returns the bot once it has started.
+ */
+export function answerManagerQuestions(peer: IpcPeer, runningBot: () => AnsweringBot | undefined): () => void {
+  return answerIpcQuestions(peer, {
+    metrics: () => {
+      const bot = runningBot();
+      if (!bot) throw new Error("the bot is still starting");
+      return bot.metrics.registry.getMetricsAsJSON();
+    },
+    health: () => {
+      const bot = runningBot();
+      if (!bot) return { healthy: false, starting: true };
+      return runHealthChecks([discordConnectedCheck(bot.client), databaseCheck(bot.usageStore.db)]);
+    },
+  });
 }

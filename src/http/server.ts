@@ -8,11 +8,22 @@ import { runHealthChecks, type HealthCheck } from "./health.js";
 export const HEALTH_PATH = "/healthz";
 export const METRICS_PATH = "/metrics";
 
+/** A readiness answer made by the caller (a sharding manager: one entry per shard process). */
+export type HealthAnswer = {
+  healthy: boolean;
+  /** Served beside `status` in the JSON body. */
+  body: Record<string, unknown>;
+};
+
 export type HttpServerOptions = {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  checks: readonly HealthCheck[];
+  /**
+   * Readiness: this process's named checks (the body lists each one's state), or a function that
+   * makes the whole answer (a sharding manager, from every shard's own checks).
+   */
+  checks: readonly HealthCheck[] | (() => Promise<HealthAnswer>);
   /**
    * The registry to serve: the bot's own, or in a sharding manager one aggregated from every
    * shard at each scrape (see aggregate.ts).
@@ -73,15 +84,21 @@ async function handle(request: IncomingMessage, response: ServerResponse, option
     return;
   }
   if (path === HEALTH_PATH) {
-    const report = await runHealthChecks(options.checks, {
-      onError: (name, error) => options.logger.warn({ err: error, check: name }, "health check failed"),
-    });
-    const body = JSON.stringify({ status: report.healthy ? "ok" : "unavailable", checks: report.checks });
-    send(response, report.healthy ? 200 : 503, "application/json; charset=utf-8", `${body}\n`, request.method === "HEAD");
+    const answer = await healthAnswer(options);
+    const body = JSON.stringify({ status: answer.healthy ? "ok" : "unavailable", ...answer.body });
+    send(response, answer.healthy ? 200 : 503, "application/json; charset=utf-8", `${body}\n`, request.method === "HEAD");
     return;
   }
   const registry = await options.metrics();
   send(response, 200, registry.contentType, await registry.metrics(), request.method === "HEAD");
+}
+
+async function healthAnswer(options: HttpServerOptions): Promise<HealthAnswer> {
+  if (typeof options.checks === "function") return options.checks();
+  const report = await runHealthChecks(options.checks, {
+    onError: (name, error) => options.logger.warn({ err: error, check: name }, "health check failed"),
+  });
+  return { healthy: report.healthy, body: { checks: report.checks } };
 }
 
 function send(response: ServerResponse, status: number, contentType: string, body: string, headOnly = false): void {

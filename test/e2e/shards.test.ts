@@ -1,17 +1,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { ApplicationCommandOptionType } from "discord.js";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeDashScope, type FakeDashScope } from "../fakes/dashscope/index.js";
 import { startFakeDiscord, type FakeDiscord, type FakeGatewaySession, type InteractionHandle } from "../fakes/discord/index.js";
+import { metricSample } from "../unit/metrics-test-helpers.js";
 
 /**
  * `SHARD_COUNT=2` end to end: `node --import tsx src/main.ts` becomes a discord.js ShardingManager
  * whose two shard processes each run the whole bot against the fake Discord and fake DashScope
- * (which run here, in the test process) on one PostgreSQL database.
+ * (which run here, in the test process) on one PostgreSQL database. The manager alone serves
+ * HTTP_PORT: one /healthz and one /metrics for both shard processes.
  */
 
 const PG_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
@@ -100,6 +103,25 @@ function collectLogs(child: ChildProcess): { lines: LogLine[]; waitFor(predicate
   };
 }
 
+/** A port on 127.0.0.1 that was free a moment ago (bound, then released) for the manager's listener. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The sum of every series of one metric (all its label sets) in Prometheus' text format. */
+function metricTotal(text: string, name: string): number {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
+type HealthBody = { status: string; shards: Record<string, Record<string, string>> };
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -120,6 +142,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
   let logs: ReturnType<typeof collectLogs>;
   let stderr = "";
   let managerExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let httpUrl: string;
 
   beforeAll(async () => {
     await adminQuery(`CREATE DATABASE "${databaseName}"`);
@@ -136,6 +159,8 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       enforceIdentifyRateLimit: true,
     });
     dashscope = await startFakeDashScope();
+    const httpPort = await freePort();
+    httpUrl = `http://127.0.0.1:${httpPort}`;
     manager = spawn(process.execPath, ["--import", "tsx", ENTRY], {
       cwd: ROOT,
       // Only what the bot needs: nothing from the developer's shell (or a .env) changes what is tested.
@@ -149,6 +174,8 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
         DATABASE_URL: databaseUrl.toString(),
         SHARD_COUNT: "2",
         LOG_LEVEL: "info",
+        HTTP_PORT: String(httpPort),
+        HTTP_HOST: "127.0.0.1",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -181,6 +208,32 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
     return handle;
   }
 
+  const getHealth = async (): Promise<{ status: number; body: HealthBody }> => {
+    const response = await fetch(`${httpUrl}/healthz`);
+    return { status: response.status, body: (await response.json()) as HealthBody };
+  };
+
+  /**
+   * Asks /healthz until it answers `status` (a shard that just connected may still be finishing its
+   * start). A ceiling, not an expectation: it only turns a hang into a readable failure.
+   */
+  async function waitForHealth(status: 200 | 503): Promise<HealthBody> {
+    const deadline = Date.now() + START_MS;
+    let last: { status: number; body: HealthBody } | undefined;
+    while (Date.now() < deadline) {
+      last = await getHealth();
+      if (last.status === status) return last.body;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`/healthz never answered ${status}; last: ${JSON.stringify(last)}`);
+  }
+
+  const getMetrics = async (): Promise<string> => {
+    const response = await fetch(`${httpUrl}/metrics`);
+    expect(response.status).toBe(200);
+    return response.text();
+  };
+
   const handledBy = (handle: InteractionHandle) =>
     logs.waitFor((line) => line.msg === "interaction handled" && line.interactionId === handle.id, `interaction ${handle.id} handled`);
 
@@ -203,6 +256,61 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       const overwrites = discord.requests.filter((request) => request.method === "PUT" && request.route === "/applications/:applicationId/commands");
       expect(overwrites).toHaveLength(1);
       expect(discord.registeredCommands().map((command) => command.name)).toContain("usage");
+    },
+    START_MS,
+  );
+
+  it(
+    "serves one /healthz and one /metrics for both shard processes from the manager, the shards binding no port",
+    async () => {
+      await logs.waitFor((line) => line.msg === "every shard is ready", "the manager saying every shard is ready");
+      const listening = logs.lines.filter((line) => typeof line.msg === "string" && line.msg.startsWith("health and metrics"));
+      expect(listening.map((line) => [line.msg, line.shard])).toEqual([["health and metrics of every shard listening (/healthz, /metrics)", undefined]]);
+      expect(listening[0]?.url).toBe(httpUrl);
+
+      const health = await waitForHealth(200);
+      const healthyShard = { process: "ok", discord: "ok", database: "ok" };
+      expect(health).toEqual({ status: "ok", shards: { 0: healthyShard, 1: healthyShard } });
+
+      const text = await getMetrics();
+      // Each shard checked the DashScope key once at start (the manager makes no DashScope call):
+      // the aggregate counts every request the fake saw.
+      const keyChecks = dashscope.requests.filter((request) => request.query.includes("action=getPolicy"));
+      expect(keyChecks).toHaveLength(2);
+      expect(metricTotal(text, "dashtune_dashscope_requests_total")).toBe(keyChecks.length);
+      expect(metricSample(text, "dashtune_shards_unreachable")).toBe(0);
+      expect(text).toContain("# TYPE dashtune_songs_total counter");
+      expect(text).toContain("# TYPE dashtune_jobs gauge");
+      // Process figures of three processes (two shards and the manager), summed as prom-client's aggregator does.
+      expect(metricSample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
+      expect(metricSample(text, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
+    },
+    START_MS,
+  );
+
+  it(
+    "answers 503 and leaves out the figures of a shard process that stops answering, and 200 again once it answers",
+    async () => {
+      const connected = logs.lines.filter((line) => line.msg === "connected to Discord" && line.shard === 0).at(-1);
+      const pid = connected?.pid;
+      if (typeof pid !== "number") throw new Error("no pid logged for shard 0");
+      // A stopped process is alive but answers nothing: the manager must give up on it, not hang.
+      process.kill(pid, "SIGSTOP");
+      try {
+        const health = await getHealth();
+        expect(health.status).toBe(503);
+        expect(health.body).toEqual({ status: "unavailable", shards: { 0: { process: "timeout" }, 1: { process: "ok", discord: "ok", database: "ok" } } });
+
+        const text = await getMetrics();
+        expect(metricSample(text, "dashtune_shards_unreachable")).toBe(1);
+        // Only shard 1's own key check is left in the aggregate.
+        expect(metricTotal(text, "dashtune_dashscope_requests_total")).toBe(1);
+        await logs.waitFor((line) => line.msg === "shard gave no metrics" && line.shard === 0 && line.problem === "timeout", "the manager's warning");
+      } finally {
+        process.kill(pid, "SIGCONT");
+      }
+      expect((await waitForHealth(200)).shards[0]).toEqual({ process: "ok", discord: "ok", database: "ok" });
+      expect(metricSample(await getMetrics(), "dashtune_shards_unreachable")).toBe(0);
     },
     START_MS,
   );
@@ -231,6 +339,8 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       process.kill(oldPid, "SIGKILL");
 
       await logs.waitFor((line) => line.msg === "shard process died; starting it again" && line.shard === 1, "the manager seeing shard 1 die");
+      // Whether /healthz is asked before or after the new process reaches Discord is a race, so
+      // only the recovery is asserted here (a dead shard's 503 is in test/unit/shard-ipc.test.ts).
       const after = await waitForShard(1, before.sessionId);
       expect(after.identify.shard).toEqual([1, 2]);
       expect([...after.guildIds].sort()).toEqual([shard1Guild, otherShard1Guild].sort());
@@ -239,6 +349,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
         "the new shard-1 process connecting",
       );
       expect(isAlive(oldPid)).toBe(false);
+      expect((await waitForHealth(200)).shards[1]).toEqual({ process: "ok", discord: "ok", database: "ok" });
 
       const handle = await usageMe(otherShard1Guild);
       const handled = await handledBy(handle);

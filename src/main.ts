@@ -91,6 +91,11 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     { database: config.usage.database.dialect, ...(config.usage.database.dialect === "sqlite" ? { path: config.usage.database.path } : {}) },
     "usage ledger open",
   );
+  // An unpriced model costs 0 in every estimate: a cost budget would not see its calls.
+  const unpriced = [config.funMusicModel, config.qwenAudioModel].filter((model) => config.usage.prices.models[model] === undefined);
+  if (unpriced.length > 0) {
+    logger.warn({ models: unpriced }, "PRICES_JSON has no price for these models: their calls count as zero against QUOTA_GUILD_MONTHLY_COST and in cost reports");
+  }
   const metrics = createMetrics();
   const metering = createMetering(usageStore, logger.child({ component: "ledger" }), { onCallRecorded: (call) => metrics.callRecorded(call) });
 
@@ -189,7 +194,16 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   });
 
   const admissions = new Set<string>();
-  const analysisServices: AnalysisServices = { conversations, guildSettings, jobs, runner, metering, admissions, model: config.qwenAudioModel };
+  const analysisServices: AnalysisServices = {
+    conversations,
+    guildSettings,
+    jobs,
+    runner,
+    metering,
+    admissions,
+    model: config.qwenAudioModel,
+    maxParts: config.analysisMaxPieces,
+  };
   const songServices: SongServices = { checkSongInput, songRecords, jobs, runner, metering, admissions, musicModel: config.funMusicModel };
 
   // Holds left by a crash expire on their own, and old records are of no more use (their links

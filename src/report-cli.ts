@@ -5,6 +5,7 @@ import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { parseArgs } from "node:util";
 import {
+  failureCodes,
   LEDGER_CSV_COLUMNS,
   REPORT_PERIODS,
   ledgerRows,
@@ -138,9 +139,10 @@ async function write(output: Writable, text: string): Promise<void> {
 async function writeTable(store: UsageStore, request: ReportRequest, sourceLabel: string, output: Writable): Promise<void> {
   const scope: ReportScope = request.guildId === undefined ? "all-guilds" : { guildId: request.guildId };
   const topBy = request.guildId === undefined ? "guild" : "user";
-  const [report, top] = await Promise.all([
+  const [report, top, failures] = await Promise.all([
     usageReport(store, scope, request.period),
     topSpenders(store, scope === "all-guilds" ? "all-guilds" : { guildId: scope.guildId }, request.period, { by: topBy }),
+    failureCodes(store, scope, request.period),
   ]);
   // Names as the bot last saw them (it keeps them as it connects and as servers are renamed).
   const guildIds = topBy === "guild" ? top.map((entry) => entry.id) : request.guildId ? [request.guildId] : [];
@@ -155,7 +157,7 @@ async function writeTable(store: UsageStore, request: ReportRequest, sourceLabel
   const scopeLabel =
     request.guildId === undefined ? "all guilds" : request.guildId === null ? "calls outside any guild" : `guild ${named(request.guildId)}`;
   const labelledTop = topBy === "guild" ? top.map((entry) => ({ ...entry, id: named(entry.id) })) : top;
-  await write(output, formatUsageReportText({ report, top: labelledTop, topBy, scopeLabel, sourceLabel }));
+  await write(output, formatUsageReportText({ report, top: labelledTop, topBy, scopeLabel, sourceLabel, failureCodes: failures }));
 }
 
 /** Every ledger row of the period, oldest first, one page at a time, under a single header. */

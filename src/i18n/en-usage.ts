@@ -50,6 +50,8 @@ export const enUsage = {
     `${p.failures} of ${p.calls} calls (${p.percent})`,
   "usage.report.noFailures": () => "None",
   "usage.report.failureCode": (p: { code: string; count: string }) => `\`${p.code}\` × ${p.count}`,
+  "usage.report.interrupted": (p: { count: string }) =>
+    `⚠️ ${p.count} interrupted: the bot lost track of the call (a restart, a broken connection), and DashScope may have charged for it.`,
   "usage.report.topMembers": () => "Top members",
   "usage.report.topServers": () => "Top servers",
   "usage.report.nobody": () => "Nobody used the bot in this period.",

@@ -44,6 +44,7 @@ export const jaUsage = {
   "usage.report.failuresValue": (p) => `${p.calls} 回中 ${p.failures} 回（${p.percent}）`,
   "usage.report.noFailures": () => "なし",
   "usage.report.failureCode": (p) => `\`${p.code}\` × ${p.count}`,
+  "usage.report.interrupted": (p) => `⚠️ 中断 ${p.count} 件：ボットが呼び出しの結果を追えなくなりました（再起動や接続の切断）。DashScope で料金が発生している可能性があります。`,
   "usage.report.topMembers": () => "よく使っているメンバー",
   "usage.report.topServers": () => "よく使っているサーバー",
   "usage.report.nobody": () => "この期間にボットを使った人はいません。",

@@ -44,6 +44,7 @@ export const zhCNUsage = {
   "usage.report.failuresValue": (p) => `${p.calls} 次调用中失败 ${p.failures} 次（${p.percent}）`,
   "usage.report.noFailures": () => "无",
   "usage.report.failureCode": (p) => `\`${p.code}\` × ${p.count}`,
+  "usage.report.interrupted": (p) => `⚠️ ${p.count} 次中断：机器人失去了对调用的跟踪（重启或连接中断），DashScope 可能已经计费。`,
   "usage.report.topMembers": () => "用量最多的成员",
   "usage.report.topServers": () => "用量最多的服务器",
   "usage.report.nobody": () => "这段时间内没有人使用机器人。",

@@ -72,6 +72,32 @@ function ledgerFor(job: Job, input: AnalysisJobInput, deps: AnalysisJobDeps): Ca
   });
 }
 
+/** Audio tokens of one ≤30 s part: Qwen-Audio counts 25 a second (the seed's "音频Token计算"). */
+const AUDIO_TOKENS_PER_PART = 30 * 25;
+/** Input tokens a part's call may use at most: the model's 6,000, history and audio included. */
+const MAX_INPUT_TOKENS_PER_CALL = 6_000;
+/** The answer's cap (`max_tokens`). */
+const MAX_OUTPUT_TOKENS_PER_CALL = 1_500;
+
+/**
+ * The most an analysis or follow-up can use, held against the cost budget before its calls (and
+ * settled to what they used): every part at the input budget and the answer cap. A first analysis
+ * of audio whose length Discord does not report holds `maxParts` parts.
+ */
+export function analysisTokenHold(parts: number): { input: number; output: number; audio: number } {
+  return {
+    input: parts * (MAX_INPUT_TOKENS_PER_CALL - AUDIO_TOKENS_PER_PART),
+    output: parts * MAX_OUTPUT_TOKENS_PER_CALL,
+    audio: parts * AUDIO_TOKENS_PER_PART,
+  };
+}
+
+/** How many ≤30 s parts a recording of `durationSeconds` makes, at most `maxParts`. */
+export function partsOf(durationSeconds: number | null | undefined, maxParts: number): number {
+  if (!durationSeconds || durationSeconds <= 0) return maxParts;
+  return Math.min(maxParts, Math.max(1, Math.ceil(durationSeconds / 30)));
+}
+
 /** One ledger row (and one log line) per Qwen-Audio call: answered, refused, or of unknown outcome. */
 async function recordCall(outcome: PieceCallOutcome, ledger: CallLedger, log: Logger): Promise<void> {
   if (outcome.kind === "answered") {

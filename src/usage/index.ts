@@ -65,6 +65,7 @@ export {
 } from "./quota-settings.js";
 export {
   usageReport,
+  failureCodes,
   topSpenders,
   dailySeries,
   memberReport,

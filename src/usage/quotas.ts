@@ -47,7 +47,11 @@ const reserveInputSchema = z.strictObject({
   estimatedSeconds: z.number().nonnegative().finite().optional(),
   /** Model of the call, to price the hold against a cost budget. */
   model: z.string().min(1).optional(),
-  /** Cost to hold against a cost budget; default: `estimatedSeconds` priced at the model's rate. */
+  /** Tokens the call may use at most (analyses), priced at the model's rates for the cost hold. */
+  estimatedTokens: z
+    .strictObject({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative(), audio: z.number().int().nonnegative() })
+    .optional(),
+  /** Cost to hold against a cost budget; default: `estimatedSeconds` and `estimatedTokens` priced at the model's rates. */
   estimatedCost: z.number().nonnegative().finite().optional(),
 });
 export type ReserveInput = z.input<typeof reserveInputSchema>;
@@ -102,7 +106,16 @@ export async function reserve(store: UsageStore, input: ReserveInput): Promise<R
       request.estimatedCost ??
       (request.model === undefined
         ? 0
-        : (estimateCost({ model: request.model, musicSeconds: seconds, inputTokens: 0, outputTokens: 0, audioTokens: 0 }, store.prices) ?? 0));
+        : (estimateCost(
+            {
+              model: request.model,
+              musicSeconds: seconds,
+              inputTokens: request.estimatedTokens?.input ?? 0,
+              outputTokens: request.estimatedTokens?.output ?? 0,
+              audioTokens: request.estimatedTokens?.audio ?? 0,
+            },
+            store.prices,
+          ) ?? 0));
     const exceeded = findExceededLimit(state, { feature: request.feature, seconds, cost }, now);
     if (exceeded) {
       // Over the limit only because of requests still in progress: it frees up when they finish,

@@ -52,6 +52,8 @@ export type UsageReportTextInput = {
   scopeLabel: string;
   /** Where the figures were read, e.g. `SQLite /srv/dashtune/data/dashtune.sqlite`. */
   sourceLabel: string;
+  /** Calls that did not end `ok`, by outcome (see `failureCodes`). */
+  failureCodes?: readonly { code: string; count: number }[] | undefined;
 };
 
 /**
@@ -81,6 +83,13 @@ export function formatUsageReportText(input: UsageReportTextInput): string {
       [...FEATURES.map((feature) => totalsRow(feature, report.byFeature[feature])), totalsRow("total", report.total)],
     ),
   ];
+  const failures = input.failureCodes ?? [];
+  if (failures.length > 0) {
+    lines.push("", `Failures by outcome: ${failures.map((entry) => `${entry.code} × ${integer.format(entry.count)}`).join(", ")}`);
+    if (failures.some((entry) => entry.code === "interrupted")) {
+      lines.push("  interrupted: the call's outcome is unknown (a restart, a broken connection); DashScope may have charged for it");
+    }
+  }
   if (report.unpricedModels.length > 0) {
     lines.push("", `Models without a price (counted as zero in the costs): ${report.unpricedModels.join(", ")}`);
   }

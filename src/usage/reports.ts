@@ -303,6 +303,20 @@ export async function usageReport(store: UsageStore, scope: ReportScope, period:
 }
 
 /**
+ * The outcomes of a period's calls that did not end `ok`, most frequent first (`interrupted`: the
+ * call's outcome is unknown and it may have been charged). Read from a partial index of failures.
+ */
+export async function failureCodes(store: UsageStore, scope: ReportScope, period: ReportPeriod): Promise<{ code: string; count: number }[]> {
+  const { from } = periodRange(period, store.now());
+  const rows = await rowsOf(store, scope, from)
+    .where("outcome", "<>", "ok")
+    .select(["outcome", (eb) => eb.fn.countAll<number>().as("count")])
+    .groupBy("outcome")
+    .execute();
+  return rows.map((row) => ({ code: row.outcome, count: Number(row.count) })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+}
+
+/**
  * The biggest spenders of a period: members of a guild (`by: "user"`) or, for bot owners, guilds
  * (`by: "guild"`, scope `"all-guilds"`), ordered by estimated cost, then music seconds, then calls.
  * Calls outside any guild are listed under the guild id `"dm"`.

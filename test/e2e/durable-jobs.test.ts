@@ -60,6 +60,15 @@ describe("songs as durable jobs", () => {
     expect(rows[0]).toMatchObject({ outcome: "interrupted", userId: user.id, feature: "song", musicSeconds: 0 });
     const jobs = await sandbox.bot.usageStore.db.selectFrom("bot_jobs").select(["state", "error_code"]).execute();
     expect(jobs).toEqual([{ state: "interrupted", error_code: "Interrupted" }]);
+    // Admins see interrupted calls apart from the other failures: they may have been charged.
+    const report = await sandbox.discord.sendSlashCommand({
+      name: "usage",
+      user: sandbox.discord.createUser(),
+      memberPermissions: "32",
+      options: [{ type: ApplicationCommandOptionType.Subcommand, name: "server", options: [] }],
+    });
+    const failures = (await report.waitForOriginal((m) => m.embeds.length > 0, 20_000)).embeds[0]?.fields?.find((field) => field.name === "Failures");
+    expect(failures?.value).toMatch(/1 interrupted: .*may have charged/);
 
     // The hold was released: with one song a day, Try again is not refused.
     const retry = await sandbox.discord.sendComponent({ customId: buttonIds(notice).find((id) => id.startsWith("job:retry:")) ?? "", message: notice, user });

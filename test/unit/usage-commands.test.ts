@@ -221,7 +221,7 @@ describe("/usage server", () => {
     const embed = reply.embeds[0];
     expect(embed?.title).toBe("Usage in Lofi Lounge · the last 7 days");
     expect(field(embed, "Songs")).toMatch(/^\*\*4\*\* calls\n6 min 20 s of music\nCNY\s38\.00$/);
-    expect(field(embed, "Failures")).toBe("1 of 6 calls (16.7%)");
+    expect(field(embed, "Failures")).toBe("1 of 6 calls (16.7%)\n`Throttling.RateQuota` × 1");
     expect(field(embed, "Top members").split("\n")).toEqual([
       expect.stringMatching(new RegExp(`^1\\. <@${alice.id}> · CNY\\s31\\.50 · \\*\\*5\\*\\* calls · 3 min$`)),
       expect.stringMatching(new RegExp(`^2\\. <@${admin.id}> · CNY\\s20\\.00 · \\*\\*1\\*\\* call · 3 min 20 s$`)),

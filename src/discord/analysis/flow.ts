@@ -13,7 +13,7 @@ import { newConversationId, type AnalysisConversation, type ConversationStore } 
 import { languageOfLocale, type AnalysisQuestion } from "../../analysis/prompts.js";
 import type { AudioSource } from "../../analysis/sources.js";
 import { UserError } from "../../errors.js";
-import { analysisJobInputSchema, type AnalysisJobInput, type AnalysisReplies } from "../../jobs/analysis-job.js";
+import { analysisJobInputSchema, analysisTokenHold, partsOf, type AnalysisJobInput, type AnalysisReplies } from "../../jobs/analysis-job.js";
 import type { Job, JobStore } from "../../jobs/job-store.js";
 import type { JobRunner } from "../../jobs/runner.js";
 import type { Metering } from "../../usage/metering.js";
@@ -39,6 +39,8 @@ export type AnalysisServices = {
   /** Requests being accepted in this process right now (see `newJobFor`). */
   admissions: Set<string>;
   model: string;
+  /** `ANALYSIS_MAX_PARTS`: the most parts a recording is analysed in (for the quota hold). */
+  maxParts: number;
 };
 
 function answerTitle(question: AnalysisQuestion, conversation: Pick<AnalysisConversation, "sourceName" | "language">, t: LocalTranslate): string {
@@ -72,7 +74,10 @@ async function requestAnalysis(
   context: HandlerContext,
   options: { saveConversation?: boolean } = {},
 ): Promise<void> {
-  const reserve = () => services.metering.reserve({ guildId: interaction.guildId, userId: interaction.user.id, feature, model: services.model });
+  // Held before the calls against a cost budget, as songs hold their seconds; settled afterwards.
+  const parts = conversation.pieces.length > 0 ? conversation.pieces.length : partsOf(conversation.source.durationSeconds, services.maxParts);
+  const reserve = () =>
+    services.metering.reserve({ guildId: interaction.guildId, userId: interaction.user.id, feature, model: services.model, estimatedTokens: analysisTokenHold(parts) });
   const input: AnalysisJobInput = { conversationId: conversation.id, question, feature };
   // A new conversation is kept before its job, so the job and its follow-ups find it.
   const prepare = options.saveConversation ? () => services.conversations.save(conversation) : undefined;

@@ -1,3 +1,4 @@
+import { INTERRUPTED_OUTCOME } from "../../usage/call-ledger.js";
 import { TimestampStyles, time, type APIEmbed, type APIEmbedField } from "discord.js";
 import type { MessageKey } from "../../i18n/index.js";
 import type { UsageChartLabels, UsageChartMetric } from "../../reports/usage-chart.js";
@@ -210,10 +211,15 @@ export function failuresValue(total: UsageTotals, codes: readonly { code: string
     percent: formatPercent(total.calls === 0 ? 0 : total.failures / total.calls, locale),
   });
   if (!codes || codes.length === 0) return summary;
-  const list = codes
+  // Interrupted calls may have been charged, unlike the others: an admin reads them apart.
+  const interrupted = codes.find((entry) => entry.code === INTERRUPTED_OUTCOME);
+  const others = codes.filter((entry) => entry.code !== INTERRUPTED_OUTCOME);
+  const interruptedLine = interrupted ? `\n${t("usage.report.interrupted", { count: formatInteger(interrupted.count, locale) })}` : "";
+  if (others.length === 0) return `${summary}${interruptedLine}`;
+  const list = others
     .slice(0, 5)
     .map((entry) => t("usage.report.failureCode", { code: entry.code.replaceAll("`", "'").slice(0, 60), count: formatInteger(entry.count, locale) }));
-  return `${summary}\n${list.join(", ")}`;
+  return `${summary}${interruptedLine}\n${list.join(", ")}`;
 }
 
 /** Who an entry of a top list is: a member mention, or a server's name and id. */

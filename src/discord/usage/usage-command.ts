@@ -28,6 +28,7 @@ import {
   type ReportPeriod,
   type ReportScope,
   type UsageStore,
+  failureCodes,
 } from "../../usage/index.js";
 import { discordLimits } from "../limits.js";
 import type { HandlerContext, SlashCommand } from "../router.js";
@@ -190,10 +191,11 @@ export function createUsageCommand(deps: UsageCommandDeps): SlashCommand {
 
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const scope = { guildId };
-    const [report, top, series] = await Promise.all([
+    const [report, top, series, failures] = await Promise.all([
       usageReport(store, scope, period),
       topSpenders(store, scope, period, { by: "user", limit: TOP_QUERY_LIMIT }),
       dailySeries(store, scope, period),
+      failureCodes(store, scope, period),
     ]);
     const csvLimit = Math.min(interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes, CSV_MAX_BYTES);
     const [chart, csv] = await Promise.all([
@@ -216,7 +218,7 @@ export function createUsageCommand(deps: UsageCommandDeps): SlashCommand {
     }
 
     const embed = usageReportEmbed(
-      { kind: "server", report, top, guildName: interaction.guild?.name ?? guildId, chartAttached: chart !== undefined, notes },
+      { kind: "server", report, top, guildName: interaction.guild?.name ?? guildId, chartAttached: chart !== undefined, notes, failureCodes: failures },
       f,
     );
     await interaction.editReply({

@@ -1,7 +1,9 @@
 import {
   ButtonStyle,
   ComponentType,
+  DiscordAPIError,
   InteractionWebhook,
+  RESTJSONErrorCodes,
   Routes,
   type APIActionRowComponent,
   type APIButtonComponent,
@@ -38,7 +40,11 @@ export type JobReply = {
   followUp(options: InteractionReplyOptions): Promise<void>;
   /** Deletes the reply (a public placeholder that can't turn private). */
   remove(): Promise<void>;
-  /** Posts in the job's channel with the bot's own token, mentioning only the requester. */
+  /**
+   * Posts in the job's channel with the bot's own token, mentioning only the requester; or, where
+   * that token reaches no channel (no guild, a server without the bot, a channel it can't post
+   * in), sends it to the requester by direct message instead.
+   */
   toChannel(message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void>;
   /** Sends the requester a direct message. */
   toRequester(message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void>;
@@ -46,12 +52,29 @@ export type JobReply = {
 
 const TOKEN_MARGIN_MS = 60_000;
 
+/**
+ * Refusals that say the bot's own token can't post in the job's channel: a server it is not in
+ * (a member's user install there), other people's DMs, a channel it can't see or write in, or one
+ * deleted since. The requester's DM is what is left then.
+ */
+function isChannelOutOfReach(error: unknown): boolean {
+  return (
+    error instanceof DiscordAPIError &&
+    (error.code === RESTJSONErrorCodes.MissingAccess || error.code === RESTJSONErrorCodes.UnknownChannel || error.code === RESTJSONErrorCodes.MissingPermissions)
+  );
+}
+
 export function jobReplyFor(client: Client<true>, job: Job): JobReply {
   const webhook = new InteractionWebhook(client, job.applicationId, job.interactionToken);
   const mention = `<@${job.userId}>`;
+  const toRequester = async (message: Omit<MessageCreateOptions, "allowedMentions">) => {
+    const user = await client.users.fetch(job.userId);
+    await user.send({ ...message, allowedMentions: noMentions });
+  };
   return {
     t: localTranslator(job.locale),
-    tPublic: localTranslator(job.guildId ? serverCatalogLocaleOf(job.guildLocale, job.locale) : job.locale),
+    // Outside a server there is no server language: the member's own (as the router does).
+    tPublic: localTranslator(serverCatalogLocaleOf(job.guildLocale, job.locale)),
     tokenValid: () => Date.now() < job.tokenExpiresAt.getTime() - TOKEN_MARGIN_MS,
     async edit(options) {
       await webhook.editMessage("@original", { allowedMentions: noMentions, ...options });
@@ -63,14 +86,28 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
       await client.rest.delete(Routes.webhookMessage(job.applicationId, job.interactionToken, "@original"), { auth: false });
     },
     async toChannel(message) {
-      const channel = job.channelId ? await client.channels.fetch(job.channelId) : null;
-      if (!channel?.isSendable()) throw new Error(`channel ${job.channelId ?? "(none)"} is not one the bot can post in`);
-      await channel.send({ ...message, content: message.content ? `${mention} ${message.content}` : mention, allowedMentions: { parse: [], users: [job.userId] } });
+      // Outside the bot's servers (a DM, other people's DMs) its token reaches no channel.
+      if (job.guildId === null || job.channelId === null) {
+        await toRequester(message);
+        return;
+      }
+      // A user install in a server without the bot has a guild but no channel access either.
+      const channel = await client.channels.fetch(job.channelId).catch((error: unknown) => {
+        if (isChannelOutOfReach(error)) return null;
+        throw error;
+      });
+      if (!channel?.isSendable()) {
+        await toRequester(message);
+        return;
+      }
+      try {
+        await channel.send({ ...message, content: message.content ? `${mention} ${message.content}` : mention, allowedMentions: { parse: [], users: [job.userId] } });
+      } catch (error) {
+        if (!isChannelOutOfReach(error)) throw error;
+        await toRequester(message);
+      }
     },
-    async toRequester(message) {
-      const user = await client.users.fetch(job.userId);
-      await user.send({ ...message, allowedMentions: noMentions });
-    },
+    toRequester,
   };
 }
 

@@ -12,6 +12,7 @@ import type { JobRunner } from "../jobs/runner.js";
 import type { Logger } from "../log.js";
 import type { Metering } from "../usage/metering.js";
 import type { CustomId } from "./custom-id.js";
+import { ledgerGuildIdOf } from "./install-context.js";
 import { jobButton, type JobReply } from "./job-reply.js";
 import { discordLimits } from "./limits.js";
 import { describeFailure } from "./failure-text.js";
@@ -49,7 +50,8 @@ export async function newJobFor(
       const job = await services.jobs.insert(
         {
           kind: request.kind,
-          guildId: interaction.guildId,
+          // A user install in a server without the bot is booked and delivered as outside any server.
+          guildId: ledgerGuildIdOf(interaction),
           channelId: interaction.channelId,
           userId: interaction.user.id,
           userName: interaction.user.displayName,

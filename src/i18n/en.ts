@@ -138,7 +138,7 @@ export const en = {
   // Quotas (resets is a Discord timestamp)
   "quota.pending": () =>
     "This server's limit is taken by requests still being made right now. Try again in a few minutes, when they finish.",
-  "quota.song-cooldown": (p: { resets: string }) => `Songs have a cooldown in this server. You can make your next one ${p.resets}.`,
+  "quota.song-cooldown": (p: { resets: string }) => `Songs have a cooldown. You can make your next one ${p.resets}.`,
   "quota.user-daily-songs": (p: { resets: string }) => `You've made all the songs you can today. The limit resets ${p.resets}.`,
   "quota.user-daily-music-seconds": (p: { resets: string }) => `You've used today's music time. It resets ${p.resets}.`,
   "quota.user-daily-analyses": (p: { resets: string }) => `You've used all of today's audio analyses. They reset ${p.resets}.`,

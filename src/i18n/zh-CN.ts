@@ -36,7 +36,7 @@ export const zhCN = {
   "song.input.tooLong": (p) =>
     `${fieldName[p.field]}太长了：目前是 ${counted(p.actual, p.unit)}，Fun-Music 最多只接受 ${counted(p.max, p.unit)}。请删掉 ${counted(p.actual - p.max, p.unit)}。`,
   "song.input.invisible": (p) =>
-    `去掉不可见字符（零宽空格、控制符或文字方向标记）后，${fieldName[p.field]}是空的。请输入一些文字后再试。没有发送任何请求，也没有产生费用。`,
+    `去掉不可见字符（零宽空格、控制字符或文字方向标记）后，${fieldName[p.field]}就是空的了。请输入一些文字后再试。本次没有发送任何请求，也没有产生费用。`,
   "song.promptIgnored": () => "你同时填写了歌词和提示词。Fun-Music 会演唱歌词、忽略提示词，所以这次没有用到你的提示词。",
 
   // /song：进度和结果
@@ -128,7 +128,7 @@ export const zhCN = {
 
   // 额度（resets 是 Discord 时间戳，显示为“3小时后”之类）
   "quota.pending": () => "本服务器的额度已被正在进行中的请求占满。请过几分钟，等它们完成后再试。",
-  "quota.song-cooldown": (p) => `本服务器的歌曲有冷却时间，你可以在${p.resets}做下一首。`,
+  "quota.song-cooldown": (p) => `歌曲创作有冷却时间，你可以在${p.resets}做下一首。`,
   "quota.user-daily-songs": (p) => `你今天能做的歌曲已经用完了，额度将在${p.resets}重置。`,
   "quota.user-daily-music-seconds": (p) => `你今天的音乐时长已经用完了，将在${p.resets}重置。`,
   "quota.user-daily-analyses": (p) => `你今天的音频分析次数已经用完了，将在${p.resets}重置。`,
@@ -161,24 +161,24 @@ export const zhCN = {
   "dashscope.unavailable": () => "DashScope 内部出现了问题。请过几分钟再试。",
   "dashscope.malformed": () => "DashScope 返回了机器人无法读取的结果。请再试一次；如果一直这样，请告诉服务器管理员。",
   "dashscope.outcomeUnknown": () =>
-    "请求发出后，与 DashScope 的连接中断了，机器人无法确认歌曲是否已生成。这次请求可能已经计费，所以没有重新发送。如果还需要，请再试一次。",
+    "请求发出后，与 DashScope 的连接中断了，机器人无法确认这次请求是否已经完成。它可能已经产生费用，所以机器人没有重新发送。如果仍然需要，请再试一次。",
   "dashscope.timeoutMaybeCharged": () =>
-    "DashScope 的处理时间超过了机器人的等待上限，机器人已停止等待。这次请求可能已经计费，所以没有重新发送。如果还需要，请再试一次。",
+    "DashScope 的处理时间超过了机器人的等待上限，机器人已停止等待。这次请求可能已经产生费用，所以机器人没有重新发送。如果仍然需要，请再试一次。",
   "dashscope.streamIdle": (p) =>
-    `DashScope 已经 ${formatInteger(p.seconds, "zh-CN")} 秒没有返回任何内容，机器人已停止等待。这次请求可能已经计费，所以没有重新发送。如果还需要，请再试一次。`,
+    `DashScope 已经 ${formatInteger(p.seconds, "zh-CN")} 秒没有返回任何内容，机器人已停止等待。这次请求可能已经产生费用，所以机器人没有重新发送。如果仍然需要，请再试一次。`,
 
   // 持久化任务：排队、重启、取消、重试
-  "job.progress.requeued": (p) => `⏳ 机器人重启过。你的请求保留了在队列中的位置（第 ${formatInteger(p.position, "zh-CN")} 位，已等待 ${p.elapsed}）…`,
-  "job.progress.restarting": () => "⏳ 机器人正在重启。你的请求会保留在队列中的位置，稍后继续。",
+  "job.progress.requeued": (p) => `⏳ 机器人已重启，你的请求仍在队列中的原位置（第 ${formatInteger(p.position, "zh-CN")} 位，已等待 ${p.elapsed}）…`,
+  "job.progress.restarting": () => "⏳ 机器人正在重启。你的请求会保留在队列中的原位置，稍后继续处理。",
   "job.button.cancel": () => "取消",
   "job.button.retry": () => "重试",
   "job.cancelled": () => "✖️ 已取消，没有产生任何费用。",
-  "job.cancel.running": () => "这个请求已经在生成中，无法取消：DashScope 可能已经开始计费。",
+  "job.cancel.running": () => "这个请求已经在生成中，无法取消：DashScope 可能已经开始计费了。",
   "job.cancel.finished": () => "这个请求已经结束了。",
-  "job.gone": () => "机器人已找不到这个请求。请重新运行命令。",
-  "job.notYours": () => "只有发起请求的人或有“管理服务器”权限的成员可以这样做。",
-  "job.notRetryable": () => "这个请求没有失败，不需要重试。",
-  "job.interrupted.restart": () => "生成过程中机器人重启了，这个请求无法恢复。DashScope 可能仍然已经计费。点击 **重试** 可以重新请求。",
+  "job.gone": () => "机器人已经找不到这个请求了，请重新运行命令。",
+  "job.notYours": () => "只有发起请求的人或拥有“管理服务器”权限的成员才能这样做。",
+  "job.notRetryable": () => "这个请求并没有失败，无需重试。",
+  "job.interrupted.restart": () => "生成过程中机器人重启了，这个请求无法恢复，但 DashScope 可能已经计费。点击 **重试** 即可重新请求。",
   "job.privateExpired": () =>
     `你的私密分析完成时，Discord 的 15 分钟回复时限已经过了，所以无法显示。请对那条消息再次运行 **${analyzeAudio}** 查看结果。`,
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ledgerRows } from "../../src/usage/index.js";
 import type { FakeMessageView } from "../fakes/discord/index.js";
 import { spawnBot, type BotProcess } from "./bot-process.js";
-import { privateReply, startSandbox, type Sandbox } from "./harness.js";
+import { privateReply, type Sandbox, startSandbox, waitUntilAccepted } from "./harness.js";
 
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
 const hasSong = (message: FakeMessageView) => message.embeds.length > 0 && message.attachments.length > 0;
@@ -104,7 +104,7 @@ describe("songs as durable jobs", () => {
   it("keeps queued requests across a restart: they say so, keep their place, and are made after it", async () => {
     sandbox = await startSandbox({ dashscope: { generationMs: 1_500 }, env: { SONG_CONCURRENCY: "1" } });
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("first of two") });
-    await first.response();
+    await waitUntilAccepted(sandbox, first);
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("second of two") });
     await second.waitForOriginal((m) => /position 1 in the queue/.test(m.content), 10_000);
 
@@ -125,7 +125,7 @@ describe("songs as durable jobs", () => {
     sandbox = await startSandbox({ dashscope: { generationMs: 2_500 }, env: { SONG_CONCURRENCY: "1", QUOTA_USER_DAILY_SONGS: "1" } });
     const runningUser = sandbox.discord.createUser();
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: runningUser, options: prompt("running already") });
-    await first.response();
+    await waitUntilAccepted(sandbox, first);
     const user = sandbox.discord.createUser({ username: "changed-mind" });
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("never mind") });
     const waiting = await second.waitForOriginal((m) => /position 1 in the queue/.test(m.content) && buttonIds(m).length > 0, 10_000);

@@ -140,6 +140,21 @@ export async function privateReply(handle: InteractionHandle, timeoutMs = 20_000
   return followup.content;
 }
 
+/**
+ * Waits until a request's job row is written. The bot acknowledges before any database work, so a
+ * test that sends a second request behind a first one waits for this, not for the acknowledgement.
+ */
+export async function waitUntilAccepted(sandbox: Sandbox, handle: InteractionHandle, timeoutMs = 10_000): Promise<void> {
+  await handle.response();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await sandbox.bot.usageStore.db.selectFrom("bot_jobs").select("id").where("interaction_id", "=", handle.id).executeTakeFirst();
+    if (row) return;
+    if (Date.now() > deadline) throw new Error(`no job was written for interaction ${handle.id} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Parsed log lines, for assertions on what the bot recorded. */
 export function parsedLogs(sandbox: Sandbox): Array<Record<string, unknown>> {
   return sandbox.logLines.flatMap((line) => {

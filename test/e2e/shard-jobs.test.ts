@@ -63,7 +63,8 @@ describe.skipIf(pgSkipReason !== null)("one job queue shared by two shard proces
     "finishes the queued song of a shard process killed while it waited exactly once, and holds one song at a time across both",
     async () => {
       const running = await discord.sendSlashCommand({ name: "song", guildId: shard0Guild, user: discord.createUser(), options: prompt("long first song") });
-      await running.response();
+      // Acknowledged first, then written: wait until its song is being composed.
+      await running.waitForOriginal((m) => /Composing/.test(m.content), 30_000);
       const waiting = await discord.sendSlashCommand({ name: "song", guildId: shard1Guild, user: discord.createUser({ username: "orphan" }), options: prompt("orphaned request") });
       // Shard 1 accepted it and shows its place: one song at a time across both processes.
       await waiting.waitForOriginal((m) => /position 1 in the queue/.test(m.content), 30_000);

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { ApplicationCommandOptionType } from "discord.js";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { startFakeDiscord, type FakeDiscord, type FakeMessageView } from "../fakes/discord/index.js";
-import { startSandbox, type Sandbox } from "./harness.js";
+import { type Sandbox, startSandbox, waitUntilAccepted } from "./harness.js";
 
 const run = promisify(execFile);
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
@@ -31,7 +31,7 @@ describe("/song at the edges", () => {
   it("shows a waiting user their place in the queue when every slot is busy", async () => {
     sandbox = await startSandbox({ dashscope: { generationMs: 1500 }, env: { SONG_CONCURRENCY: "1" } });
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: [text("prompt", "first in line")] });
-    await first.response();
+    await waitUntilAccepted(sandbox, first);
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: [text("prompt", "second in line")] });
     await second.waitForOriginal((m) => /position 1 in the queue/.test(m.content), 10_000);
     await second.waitForOriginal(hasSong, 20_000);

@@ -3,7 +3,7 @@ import { ApplicationCommandOptionType } from "discord.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FakeMessageView } from "../fakes/discord/index.js";
 import { ledgerRows } from "../../src/usage/index.js";
-import { privateReply, startSandbox, type Sandbox } from "./harness.js";
+import { privateReply, type Sandbox, startSandbox, waitUntilAccepted } from "./harness.js";
 
 const MUSIC_PATH = "/api/v1/services/audio/music/generation";
 const QWEN_PATH = "/api/v1/services/aigc/multimodal-generation/generation";
@@ -102,9 +102,9 @@ describe("quotas", () => {
     // holds 200 s, a second the 50 s left, and a third finds nothing left until those finish.
     sandbox = await startSandbox({ dashscope: { generationMs: 1500, songSeconds: 8 }, env: { QUOTA_GUILD_MONTHLY_MUSIC_SECONDS: "250" } });
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("one") });
-    await first.response();
+    await waitUntilAccepted(sandbox, first);
     const second = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("two") });
-    await second.response();
+    await waitUntilAccepted(sandbox, second);
     const third = await sandbox.discord.sendSlashCommand({ name: "song", user: sandbox.discord.createUser(), options: prompt("three") });
     expect(await privateReply(third)).toMatch(/taken by requests still being made.*when they finish/);
     await first.waitForOriginal(answered, 20_000);

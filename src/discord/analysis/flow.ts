@@ -21,6 +21,7 @@ import type { GuildSettingsStore } from "../../settings/guild-settings.js";
 import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } from "./layout.js";
 import { encodeCustomId, type CustomId } from "../custom-id.js";
 import type { LocalTranslate } from "../failure-text.js";
+import { ledgerGuildIdOf } from "../install-context.js";
 import { jobReplyFor } from "../job-reply.js";
 import { endJobWithoutResult, newJobFor, tellJobEnded } from "../job-requests.js";
 import { discordLimits, ellipsize } from "../limits.js";
@@ -77,7 +78,7 @@ async function requestAnalysis(
   // Held before the calls against a cost budget, as songs hold their seconds; settled afterwards.
   const parts = conversation.pieces.length > 0 ? conversation.pieces.length : partsOf(conversation.source.durationSeconds, services.maxParts);
   const reserve = () =>
-    services.metering.reserve({ guildId: interaction.guildId, userId: interaction.user.id, feature, model: services.model, estimatedTokens: analysisTokenHold(parts) });
+    services.metering.reserve({ guildId: ledgerGuildIdOf(interaction), userId: interaction.user.id, feature, model: services.model, estimatedTokens: analysisTokenHold(parts) });
   const input: AnalysisJobInput = { conversationId: conversation.id, question, feature };
   // A new conversation is kept before its job, so the job and its follow-ups find it.
   const prepare = options.saveConversation ? () => services.conversations.save(conversation) : undefined;

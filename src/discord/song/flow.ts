@@ -6,6 +6,7 @@ import type { JobRunner } from "../../jobs/runner.js";
 import { songJobInputSchema, type SongJobInput, type SongReplies } from "../../jobs/song-job.js";
 import type { Metering } from "../../usage/metering.js";
 import { newSongId, type SongRecord, type SongRecordStore } from "../../songs/song-records.js";
+import { ledgerGuildIdOf } from "../install-context.js";
 import { jobReplyFor } from "../job-reply.js";
 import { endJobWithoutResult, newJobFor } from "../job-requests.js";
 import type { HandlerContext } from "../router.js";
@@ -52,7 +53,7 @@ export async function requestSong(interaction: RepliableInteraction, input: Song
   const check = services.checkSongInput(input);
   if (!check.ok) throw songInputError(check);
   const reserve = () =>
-    services.metering.reserve({ guildId: interaction.guildId, userId: interaction.user.id, feature: "song", estimatedSeconds: SONG_SECONDS_HELD, model: services.musicModel });
+    services.metering.reserve({ guildId: ledgerGuildIdOf(interaction), userId: interaction.user.id, feature: "song", estimatedSeconds: SONG_SECONDS_HELD, model: services.musicModel });
   const jobInput: SongJobInput = { ...input, promptIgnored: check.promptIgnored };
   const job = await newJobFor(interaction, { kind: "song", input: jobInput, ephemeral: false, reserve }, services, context);
   log.info({ jobId: job.id, mode: check.mode, uses: check.uses, gender: input.gender, format: input.format, watermark: input.watermark }, "song requested");

@@ -210,6 +210,8 @@ export const discordError = {
   missingAccess: () => httpError(403, 50001, "Missing Access"),
   cannotEditOthersMessage: () => httpError(403, 50005, "Cannot edit a message authored by another user"),
   emptyMessage: () => httpError(400, 50006, "Cannot send an empty message"),
+  // 403 when the DM channel exists but the user shares no server with the bot and did not install it.
+  cannotMessageUser: () => httpError(403, 50007, "Cannot send messages to this user"),
   invalidWebhookToken: () => httpError(401, 50027, "Invalid Webhook Token"),
   invalidJson: () => httpError(400, 50109, "The request body contains invalid JSON."),
   voiceMessageExtraContent: () => httpError(400, 50159, "Voice messages do not support additional content."),

@@ -78,7 +78,9 @@ function responseMessageType(interaction: StoredInteraction): MessageType {
 }
 
 function interactionMetadata(world: FakeDiscordWorld, interaction: StoredInteraction): APIMessageInteractionMetadata {
-  const owners = { "0": interaction.guildId ?? "0" };
+  // The installs that authorized the interaction, as its payload carried them.
+  const payloadOwners = (interaction.payload as { authorizing_integration_owners?: Record<string, string> }).authorizing_integration_owners;
+  const owners = payloadOwners ?? { "0": interaction.guildId ?? "0" };
   const base = { id: interaction.id, user: interaction.user, authorizing_integration_owners: owners };
   if (interaction.type === InteractionType.MessageComponent && interaction.sourceMessageId !== null) {
     return { ...base, type: InteractionType.MessageComponent, interacted_message_id: interaction.sourceMessageId };

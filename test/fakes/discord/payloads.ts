@@ -1,5 +1,7 @@
 import {
   ApplicationFlags,
+  ApplicationIntegrationType,
+  PermissionFlagsBits,
   ChannelType,
   GatewayIntentBits,
   GuildDefaultMessageNotifications,
@@ -82,8 +84,12 @@ export function makeMember(user: APIUser, roles: readonly string[], joinedAt: st
   };
 }
 
-/** Builds a guild with the shape GUILD_CREATE needs: @everyone, a bot role, a text and a voice channel. */
-export function makeGuildState(world: FakeDiscordWorld, input: FakeGuildInput, owner: APIUser): GuildState {
+/**
+ * Builds a guild with the shape GUILD_CREATE needs: @everyone, a bot role, a text and a voice
+ * channel. A guild without the bot (`withBot: false`) has neither the bot's role nor its member.
+ */
+export function makeGuildState(world: FakeDiscordWorld, input: FakeGuildInput, owner: APIUser, options: { withBot?: boolean } = {}): GuildState {
+  const withBot = options.withBot ?? true;
   const joinedAt = new Date(world.clock()).toISOString();
   const locale = (input.preferredLocale ?? Locale.EnglishUS) as Locale;
   const textChannelId = world.nextId();
@@ -101,7 +107,7 @@ export function makeGuildState(world: FakeDiscordWorld, input: FakeGuildInput, o
   };
   const roles = [
     role(input.id, "@everyone", FakePermissions.member, 0),
-    role(botRoleId, world.botUser.username, FakePermissions.bot, 1, { managed: true, tags: { bot_id: world.botUser.id } }),
+    ...(withBot ? [role(botRoleId, world.botUser.username, FakePermissions.bot, 1, { managed: true, tags: { bot_id: world.botUser.id } })] : []),
   ];
   const channelBase = { guild_id: input.id, permission_overwrites: [], flags: 0, parent_id: null, nsfw: false };
   const channels: JsonRecord[] = [
@@ -129,7 +135,7 @@ export function makeGuildState(world: FakeDiscordWorld, input: FakeGuildInput, o
     },
   ];
   const members = new Map<string, APIGuildMember>();
-  members.set(world.botUser.id, makeMember(world.botUser, [botRoleId], joinedAt));
+  if (withBot) members.set(world.botUser.id, makeMember(world.botUser, [botRoleId], joinedAt));
   if (!members.has(info.ownerId)) {
     const ownerUser = world.users.get(info.ownerId) ?? (info.ownerId === owner.id ? owner : makeUser(info.ownerId, "server-owner"));
     world.users.set(ownerUser.id, ownerUser);
@@ -280,6 +286,10 @@ export function applicationPayload(world: FakeDiscordWorld): JsonRecord {
 
 export interface InteractionEnvelope {
   readonly guild: GuildState;
+  /** False in a server without the bot, which only a member's user install reaches. */
+  readonly botIsMember: boolean;
+  /** The member uses the app through their own install (`authorizing_integration_owners["1"]`). */
+  readonly userInstall: boolean;
   readonly channel: JsonRecord;
   readonly user: APIUser;
   readonly member: APIInteractionGuildMember;
@@ -287,6 +297,19 @@ export interface InteractionEnvelope {
   readonly appPermissions: string;
   readonly attachmentSizeLimit: number;
 }
+
+/**
+ * `app_permissions` where the bot is not a member (a user install in a server without it, or
+ * other people's DMs): only what an interaction response can use, plus Use External Apps, as
+ * Discord reports it (2022-06-29 changelog on calculated permissions; payloads seen from Discord).
+ */
+export const USER_INSTALL_APP_PERMISSIONS = (
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.AttachFiles |
+  PermissionFlagsBits.MentionEveryone |
+  PermissionFlagsBits.UseExternalEmojis |
+  PermissionFlagsBits.UseExternalApps
+).toString();
 
 /** Resolves where an interaction happens and who triggers it; throws a usage error for unknown places. */
 export function makeInteractionEnvelope(
@@ -296,13 +319,20 @@ export function makeInteractionEnvelope(
   fail: (message: string) => never,
 ): InteractionEnvelope {
   const guildId = input.guildId ?? world.guilds[0]?.info.id;
-  const guild = guildId === undefined ? undefined : world.guild(guildId);
-  if (!guild) return fail(`guild ${String(guildId)} is not one of the bot's guilds (${world.guilds.map((g) => g.info.id).join(", ")})`);
+  const found = guildId === undefined ? undefined : world.anyGuild(guildId);
+  if (!found) {
+    const known = [...world.guilds, ...world.guildsWithoutBot].map((g) => g.info.id).join(", ");
+    return fail(`guild ${String(guildId)} is not one the fake knows (${known})`);
+  }
+  const { guild, botIsMember } = found;
+  const userInstall = input.userInstall === true;
+  if (!botIsMember && !userInstall) return fail(`the bot is not in guild ${guild.info.id}: only a member's user install reaches it (pass userInstall: true)`);
   const channelId = input.channelId ?? fallbackChannelId ?? guild.info.textChannelId;
   const channel = guild.channels.find((candidate) => candidate.id === channelId);
   if (!channel) return fail(`channel ${channelId} is not in guild ${guild.info.id}`);
   const user = input.user ?? world.defaultUser;
   world.users.set(user.id, user);
+  if (userInstall) world.userInstalls.add(user.id);
   const roles = input.memberRoles ?? guild.members.get(user.id)?.roles ?? [];
   const baseMember = makeMember(user, roles, guild.members.get(user.id)?.joined_at ?? guild.joinedAt);
   guild.members.set(user.id, baseMember);
@@ -311,15 +341,29 @@ export function makeInteractionEnvelope(
     user,
     permissions: permissionsToString(input.memberPermissions ?? FakePermissions.member),
   };
+  const defaultAppPermissions = botIsMember ? FakePermissions.bot : USER_INSTALL_APP_PERMISSIONS;
   return {
     guild,
+    botIsMember,
+    userInstall,
     channel,
     user,
     member,
     locale: (input.locale ?? Locale.EnglishUS) as Locale,
-    appPermissions: permissionsToString(input.appPermissions ?? FakePermissions.bot),
+    appPermissions: permissionsToString(input.appPermissions ?? defaultAppPermissions),
     attachmentSizeLimit: input.attachmentSizeLimit ?? world.options.attachmentSizeLimit,
   };
+}
+
+/**
+ * `authorizing_integration_owners`: the guild install ("0": the guild's id, or "0" in the bot's
+ * DM) and the user install ("1": the user's id), each when it is what authorized the interaction.
+ */
+export function authorizingOwners(options: { guildInstall: string | null; userInstall: string | null }): Record<string, string> {
+  const owners: Record<string, string> = {};
+  if (options.guildInstall !== null) owners[ApplicationIntegrationType.GuildInstall] = options.guildInstall;
+  if (options.userInstall !== null) owners[ApplicationIntegrationType.UserInstall] = options.userInstall;
+  return owners;
 }
 
 /** Fields every guild interaction carries (receiving-and-responding.mdx, "Interaction Structure"). */
@@ -339,7 +383,10 @@ export function interactionBase(world: FakeDiscordWorld, envelope: InteractionEn
     locale: envelope.locale,
     app_permissions: envelope.appPermissions,
     entitlements: [],
-    authorizing_integration_owners: { "0": guild.info.id },
+    authorizing_integration_owners: authorizingOwners({
+      guildInstall: envelope.botIsMember ? guild.info.id : null,
+      userInstall: envelope.userInstall ? envelope.user.id : null,
+    }),
     context: InteractionContextType.Guild,
     attachment_size_limit: envelope.attachmentSizeLimit,
   };

@@ -1,7 +1,7 @@
 import { ApplicationCommandType, MessageFlags, MessageType, type APIApplicationCommand } from "discord.js";
 import { validateCommandList, type ValidatedCommandInput } from "./command-limits.js";
 import { discordError } from "./errors.js";
-import { cloneJson, isRecord } from "./json.js";
+import { cloneJson, isRecord, type JsonRecord } from "./json.js";
 import { applyMessageEdit, createStoredMessage, deleteStoredMessage, draftMessageWrite, renderMessage } from "./messages.js";
 import { applicationPayload, restGuildPayload } from "./payloads.js";
 import { checkUploadSizes, emitMessageEvent, fireMessageEvent } from "./interaction-routes.js";
@@ -98,9 +98,21 @@ function findCommand(context: RouteContext, guildId: string | null): { list: API
   return { list, index };
 }
 
-function channelMessage(context: RouteContext): StoredMessage {
-  const found = context.world.channel(context.params.channelId ?? "");
+/**
+ * A channel the bot's token may use: one of its guilds' channels or its DM with a user. A channel
+ * it cannot see (a server it is not in, other people's DMs) is 403 Missing Access, as on Discord;
+ * an id that is no channel at all is 404 Unknown Channel.
+ */
+function visibleChannel(context: RouteContext): { guildId: string | null; dmUserId: string | null; channel: JsonRecord } {
+  const found = context.world.channelForBot(context.params.channelId ?? "");
   if (!found) throw discordError.unknownChannel();
+  if (found.kind === "hidden") throw discordError.missingAccess();
+  if (found.kind === "bot-dm") return { guildId: null, dmUserId: found.userId, channel: found.channel };
+  return { guildId: found.guild.info.id, dmUserId: null, channel: found.channel };
+}
+
+function channelMessage(context: RouteContext): StoredMessage {
+  const found = visibleChannel(context);
   const message = context.world.messages.get(context.params.messageId ?? "");
   if (!message || message.deleted || message.channelId !== found.channel.id || (message.flags & MessageFlags.Ephemeral) !== 0) {
     throw discordError.unknownMessage();
@@ -110,14 +122,15 @@ function channelMessage(context: RouteContext): StoredMessage {
 
 async function createChannelMessage(context: RouteContext): Promise<RouteResult> {
   const { world, body } = context;
-  const found = world.channel(context.params.channelId ?? "");
-  if (!found) throw discordError.unknownChannel();
+  const found = visibleChannel(context);
+  // The DM channel opens for anyone, but a message reaches only a user the bot may write to.
+  if (found.dmUserId !== null && !world.canDirectMessage(found.dmUserId)) throw discordError.cannotMessageUser();
   checkUploadSizes(body.files, world.options.attachmentSizeLimit);
   const draft = draftMessageWrite(world, { mode: "create", existing: null, body: body.json ?? {}, files: body.files, path: [] });
   // Ephemeral messages only exist as interaction responses; Discord ignores the flag here.
   const message = createStoredMessage(world, {
     channelId: found.channel.id as string,
-    guildId: found.guild.info.id,
+    guildId: found.guildId,
     type: MessageType.Default,
     author: world.botUser,
     fromBot: true,
@@ -165,6 +178,19 @@ export const botRoutes: readonly Route[] = [
     }),
   },
   { method: "GET", template: "/users/@me", auth: "bot", handle: (context) => ({ status: 200, body: context.world.botUser }) },
+  {
+    // Create DM: returns the one DM channel of the bot and this user, opening it on first use.
+    method: "POST",
+    template: "/users/@me/channels",
+    auth: "bot",
+    handle: (context) => {
+      const json = context.body.json;
+      const recipientId = isRecord(json) && typeof json.recipient_id === "string" ? json.recipient_id : undefined;
+      const user = recipientId === undefined ? undefined : context.world.users.get(recipientId);
+      if (!user) throw discordError.unknownUser();
+      return { status: 200, body: context.world.botDmChannel(user) };
+    },
+  },
   {
     method: "GET",
     template: "/users/:userId",
@@ -310,11 +336,7 @@ export const botRoutes: readonly Route[] = [
     method: "GET",
     template: "/channels/:channelId",
     auth: "bot",
-    handle: (context) => {
-      const found = context.world.channel(context.params.channelId ?? "");
-      if (!found) throw discordError.unknownChannel();
-      return { status: 200, body: found.channel };
-    },
+    handle: (context) => ({ status: 200, body: visibleChannel(context).channel }),
   },
   { method: "POST", template: "/channels/:channelId/messages", auth: "bot", handle: createChannelMessage },
   {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DiscordHttpError, type DiscordErrorBody, discordError } from "./errors.js";
+import { DiscordHttpError, FakeDiscordUsageError, type DiscordErrorBody, discordError } from "./errors.js";
 import { FakeGateway } from "./gateway.js";
 import { parseBody, readRawBody, type ParsedBody } from "./http-body.js";
 import { createInteractionHandle } from "./interaction-handle.js";
@@ -137,6 +137,10 @@ function checkSnowflakes(options: StartFakeDiscordOptions): void {
       [`guilds[${index}].id`, guild.id],
       [`guilds[${index}].ownerId`, guild.ownerId],
     ]),
+    ...(options.guildsWithoutBot ?? []).flatMap((guild, index): Array<[string, string | undefined]> => [
+      [`guildsWithoutBot[${index}].id`, guild.id],
+      [`guildsWithoutBot[${index}].ownerId`, guild.ownerId],
+    ]),
   ];
   for (const [name, id] of ids) {
     if (id !== undefined && !/^\d{1,20}$/.test(id)) throw new TypeError(`fake-discord: ${name} must be a snowflake (digits), got "${id}"`);
@@ -156,6 +160,7 @@ export async function startFakeDiscord(options: StartFakeDiscordOptions = {}): P
   world.users.set(owner.id, owner);
   const guildInputs = options.guilds ?? [{ id: nextId(), name: "dashtune test server" }];
   for (const input of guildInputs) world.guilds.push(makeGuildState(world, input, owner));
+  for (const input of options.guildsWithoutBot ?? []) world.guildsWithoutBot.push(makeGuildState(world, input, owner, { withBot: false }));
 
   const gateway = new FakeGateway(world, () => world.gatewayUrl);
   const handler = new RequestHandler(world, gateway);
@@ -196,6 +201,12 @@ export async function startFakeDiscord(options: StartFakeDiscordOptions = {}): P
     applicationId,
     botUser,
     guilds: world.guilds.map((guild) => guild.info),
+    guildsWithoutBot: world.guildsWithoutBot.map((guild) => guild.info),
+    botDmChannelId(userId: string) {
+      const user = world.users.get(userId);
+      if (!user) throw new FakeDiscordUsageError(`fake-discord: user ${userId} is unknown; create it with fake.createUser()`);
+      return world.botDmChannel(user).id as string;
+    },
     defaultUser,
     get requests() {
       return world.recordedRequests();

@@ -1,6 +1,7 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
+  ApplicationIntegrationType,
   ButtonStyle,
   ChannelType,
   ComponentType,
@@ -17,7 +18,7 @@ import { FakeDiscordUsageError } from "./errors.js";
 import type { FakeGateway } from "./gateway.js";
 import { cloneJson, isInteger, isRecord, textLength, type JsonRecord } from "./json.js";
 import { attachmentFromInput, createStoredMessage, hostAttachment, renderMessage, renderStoredAttachment } from "./messages.js";
-import { interactionBase, makeInteractionEnvelope, type InteractionEnvelope } from "./payloads.js";
+import { authorizingOwners, interactionBase, makeInteractionEnvelope, makeMember, makeUser, USER_INSTALL_APP_PERMISSIONS, type InteractionEnvelope } from "./payloads.js";
 import { FakePermissions, permissionsToString } from "./permissions.js";
 import { makeInteractionToken } from "./snowflake.js";
 import type { FakeDiscordWorld, StoredInteraction, StoredMessage } from "./state.js";
@@ -44,15 +45,56 @@ interface Resolved {
   messages?: Record<string, JsonRecord>;
 }
 
-/** Commands a user in this guild can see: the guild's own first, then global ones. */
-function findCommand(world: FakeDiscordWorld, guildId: string, type: ApplicationCommandType, name: string): APIApplicationCommand {
-  const candidates = [...(world.guildCommands.get(guildId) ?? []), ...world.globalCommands];
+/** How and where a command is used: which install authorizes it, and the interaction context. */
+interface CommandPlace {
+  /** The bot's guild whose own commands are offered too; null outside the bot's guilds. */
+  readonly botGuildId: string | null;
+  readonly userInstall: boolean;
+  readonly context: InteractionContextType;
+  /** For messages: where the user is. */
+  readonly where: string;
+}
+
+/** Where a global command may be used: its `contexts`, or (unset) guilds plus the old `dm_permission`. */
+function commandContexts(command: APIApplicationCommand): readonly InteractionContextType[] {
+  if (Array.isArray(command.contexts)) return command.contexts;
+  return command.dm_permission === false ? [InteractionContextType.Guild] : [InteractionContextType.Guild, InteractionContextType.BotDM];
+}
+
+/**
+ * The command a user is offered here, as Discord's client decides: a guild's own commands only in
+ * that guild with the bot; a global command only where its `contexts` allow and through an install
+ * its `integration_types` allow (a user install outside the bot's guilds, otherwise the guild's).
+ */
+function findCommand(world: FakeDiscordWorld, place: CommandPlace, type: ApplicationCommandType, name: string): APIApplicationCommand {
+  const guildCommands = place.botGuildId === null ? [] : (world.guildCommands.get(place.botGuildId) ?? []);
+  const candidates = [...guildCommands, ...world.globalCommands];
   const command = candidates.find((candidate) => candidate.type === type && candidate.name === name);
   if (!command) {
     const known = candidates.filter((candidate) => candidate.type === type).map((candidate) => candidate.name);
-    fail(`no ${ApplicationCommandType[type]} command "${name}" is registered for guild ${guildId} (registered: ${known.join(", ") || "none"}); a user cannot invoke it`);
+    fail(`no ${ApplicationCommandType[type]} command "${name}" is registered for ${place.where} (registered: ${known.join(", ") || "none"}); a user cannot invoke it`);
+  }
+  if (command.guild_id) return command;
+  if (!commandContexts(command).includes(place.context)) {
+    fail(`command "${name}" is not offered in ${place.where} (its contexts: ${JSON.stringify(command.contexts)}); Discord does not show it there`);
+  }
+  const installs = command.integration_types ?? [ApplicationIntegrationType.GuildInstall];
+  const byUser = place.userInstall && installs.includes(ApplicationIntegrationType.UserInstall);
+  const byGuild = place.botGuildId !== null && installs.includes(ApplicationIntegrationType.GuildInstall);
+  const byBotDm = place.context === InteractionContextType.BotDM && !place.userInstall && installs.includes(ApplicationIntegrationType.GuildInstall);
+  if (!byUser && !byGuild && !byBotDm) {
+    fail(`command "${name}" (integration_types ${JSON.stringify(installs)}) is not available through ${place.userInstall ? "a user install" : "a guild install"} in ${place.where}`);
   }
   return command;
+}
+
+function guildPlace(envelope: InteractionEnvelope): CommandPlace {
+  return {
+    botGuildId: envelope.botIsMember ? envelope.guild.info.id : null,
+    userInstall: envelope.userInstall,
+    context: InteractionContextType.Guild,
+    where: `guild ${envelope.guild.info.id}${envelope.botIsMember ? "" : " (without the bot)"}`,
+  };
 }
 
 function resolveUser(world: FakeDiscordWorld, envelope: InteractionEnvelope, id: string, resolved: Resolved): void {
@@ -214,33 +256,58 @@ export async function dispatchInteraction(world: FakeDiscordWorld, gateway: Fake
   world.notify();
 }
 
-/** Global commands a user may run in their DM with the bot: `contexts` includes BotDM, or (unset) the old `dm_permission`. */
-function findDmCommand(world: FakeDiscordWorld, name: string): APIApplicationCommand {
-  const command = world.globalCommands.find((candidate) => candidate.type === ApplicationCommandType.ChatInput && candidate.name === name);
-  if (!command) fail(`no global command "${name}" is registered; guild commands cannot be used in a DM`);
-  const allowed = Array.isArray(command.contexts) ? command.contexts.includes(InteractionContextType.BotDM) : command.dm_permission !== false;
-  if (!allowed) fail(`command "${name}" is not available in DMs (its contexts: ${JSON.stringify(command.contexts)}); Discord does not offer it there`);
-  return command;
+/**
+ * A place outside the bot's guilds: the user's DM with the bot (context 1), or a DM or group DM
+ * among users (context 2), where only a user install reaches. `user` instead of `member`, no guild
+ * (receiving-and-responding.mdx), and Discord delivers it to shard 0.
+ */
+interface PrivatePlace {
+  readonly user: APIUser;
+  readonly channel: JsonRecord;
+  readonly context: InteractionContextType;
+  readonly userInstall: boolean;
+  readonly attachmentSizeLimit: number;
 }
 
-/** A slash command in the user's DM with the bot (receiving-and-responding.mdx: `user` instead of `member`, no guild). */
-function buildDmSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput): StoredInteraction {
-  if (input.guildId !== undefined || input.channelId !== undefined) fail("a DM command takes no guildId or channelId");
-  const command = findDmCommand(world, input.name);
-  const guildOnly = (input.options ?? []).filter((option) => option.type !== ApplicationCommandOptionType.String && option.type !== ApplicationCommandOptionType.Integer && option.type !== ApplicationCommandOptionType.Number && option.type !== ApplicationCommandOptionType.Boolean);
-  if (guildOnly.length > 0) fail(`the fake builds DM commands with text, number and boolean options only (got ${guildOnly.map((o) => o.name).join(", ")})`);
+function privatePlace(world: FakeDiscordWorld, input: SlashCommandInput | MessageCommandInput): PrivatePlace {
+  if (input.guildId !== undefined || input.channelId !== undefined) fail("a command in a DM or private channel takes no guildId or channelId");
+  if (input.dm === true && input.privateChannel === true) fail("pass either dm or privateChannel, not both");
   const user = input.user ?? world.defaultUser;
   world.users.set(user.id, user);
-  // The option checks only read the guild for guild-only option types, refused above.
-  const envelope = { guild: undefined, channel: {}, user } as unknown as InteractionEnvelope;
-  const options = convertOptions(world, envelope, command.options ?? [], input.options ?? [], "", {});
-  const data: JsonRecord = { id: command.id, name: command.name, type: ApplicationCommandType.ChatInput };
-  if (options.length > 0) data.options = options;
+  const userInstall = input.userInstall === true;
+  const attachmentSizeLimit = input.attachmentSizeLimit ?? world.options.attachmentSizeLimit;
+  if (input.privateChannel === true) {
+    if (!userInstall) fail("only a user install reaches DMs among users (pass userInstall: true)");
+    world.userInstalls.add(user.id);
+    // A DM between this user and a friend: the bot is not one of its recipients.
+    const friend = makeUser(world.nextId(), "friend");
+    world.users.set(friend.id, friend);
+    const channel: JsonRecord = { id: world.nextId(), type: ChannelType.DM, last_message_id: null, flags: 0, recipients: [friend] };
+    world.privateChannels.set(channel.id as string, channel);
+    return { user, channel, context: InteractionContextType.PrivateChannel, userInstall, attachmentSizeLimit };
+  }
+  if (userInstall) world.userInstalls.add(user.id);
+  else if (!world.canDirectMessage(user.id)) {
+    // A guild install is reached in the bot's DM through a server shared with it.
+    world.guilds[0]?.members.set(user.id, makeMember(user, [], world.guilds[0].joinedAt));
+  }
+  return { user, channel: world.botDmChannel(user), context: InteractionContextType.BotDM, userInstall, attachmentSizeLimit };
+}
+
+function privateCommandPlace(place: PrivatePlace): CommandPlace {
+  return {
+    botGuildId: null,
+    userInstall: place.userInstall,
+    context: place.context,
+    where: place.context === InteractionContextType.BotDM ? "the bot's DM" : "a DM among users",
+  };
+}
+
+function newPrivateInteraction(world: FakeDiscordWorld, place: PrivatePlace, data: JsonRecord, command: APIApplicationCommand, appPermissions: string | undefined): StoredInteraction {
   const id = world.nextId();
   const token = makeInteractionToken(id);
-  // One DM channel per user, with a stable id derived from the user's, as Discord keeps one per pair.
-  const channelId = (BigInt(user.id) + 1n).toString();
-  const attachmentSizeLimit = input.attachmentSizeLimit ?? world.options.attachmentSizeLimit;
+  const channelId = place.channel.id as string;
+  const inBotDm = place.context === InteractionContextType.BotDM;
   const payload: JsonRecord = {
     id,
     application_id: world.applicationId,
@@ -248,26 +315,26 @@ function buildDmSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput):
     version: 1,
     type: InteractionType.ApplicationCommand,
     data,
-    channel: { id: channelId, type: ChannelType.DM, last_message_id: null, flags: 0, recipients: [user] },
+    channel: cloneJson(place.channel),
     channel_id: channelId,
-    user,
-    locale: input.locale ?? "en-US",
-    app_permissions: permissionsToString(input.appPermissions ?? FakePermissions.bot),
+    user: place.user,
+    locale: "en-US",
+    app_permissions: permissionsToString(appPermissions ?? (inBotDm ? FakePermissions.bot : USER_INSTALL_APP_PERMISSIONS)),
     entitlements: [],
-    // A guild-installed app used in its bot DM is authorized by "0" (receiving-and-responding.mdx).
-    authorizing_integration_owners: { "0": "0" },
-    context: InteractionContextType.BotDM,
-    attachment_size_limit: attachmentSizeLimit,
+    // In the bot's DM a guild install is authorized by "0"; a user install by the user's id.
+    authorizing_integration_owners: authorizingOwners({ guildInstall: inBotDm && !place.userInstall ? "0" : null, userInstall: place.userInstall ? place.user.id : null }),
+    context: place.context,
+    attachment_size_limit: place.attachmentSizeLimit,
   };
   return {
     id,
     token,
     type: InteractionType.ApplicationCommand,
     payload: payload as unknown as APIInteraction,
-    user,
+    user: place.user,
     guildId: null,
     channelId,
-    attachmentSizeLimit,
+    attachmentSizeLimit: place.attachmentSizeLimit,
     commandName: command.name,
     dispatchedAt: world.clock(),
     initial: undefined,
@@ -281,10 +348,51 @@ function buildDmSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput):
   };
 }
 
+/** A slash command in a DM or private channel. */
+function buildPrivateSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput): StoredInteraction {
+  const place = privatePlace(world, input);
+  const command = findCommand(world, privateCommandPlace(place), ApplicationCommandType.ChatInput, input.name);
+  const guildOnly = (input.options ?? []).filter((option) => option.type !== ApplicationCommandOptionType.String && option.type !== ApplicationCommandOptionType.Integer && option.type !== ApplicationCommandOptionType.Number && option.type !== ApplicationCommandOptionType.Boolean);
+  if (guildOnly.length > 0) fail(`the fake builds DM commands with text, number and boolean options only (got ${guildOnly.map((o) => o.name).join(", ")})`);
+  // The option checks only read the guild for guild-only option types, refused above.
+  const envelope = { guild: undefined, channel: place.channel, user: place.user } as unknown as InteractionEnvelope;
+  const options = convertOptions(world, envelope, command.options ?? [], input.options ?? [], "", {});
+  const data: JsonRecord = { id: command.id, name: command.name, type: ApplicationCommandType.ChatInput };
+  if (options.length > 0) data.options = options;
+  const interaction = newPrivateInteraction(world, place, data, command, input.appPermissions === undefined ? undefined : permissionsToString(input.appPermissions));
+  (interaction.payload as unknown as JsonRecord).locale = input.locale ?? "en-US";
+  return interaction;
+}
+
+/** A message command in a DM or private channel, on a message somebody wrote there (or one already stored). */
+function buildPrivateMessageCommand(world: FakeDiscordWorld, input: MessageCommandInput): StoredInteraction {
+  const place = privatePlace(world, input);
+  const command = findCommand(world, privateCommandPlace(place), ApplicationCommandType.Message, input.name);
+  const channelId = place.channel.id as string;
+  const target = input.targetMessage;
+  let message: StoredMessage;
+  if (isMessageView(target)) {
+    const stored = world.messages.get(target.id);
+    if (!stored || stored.deleted) fail(`target message ${target.id} does not exist (or was deleted)`);
+    if (stored.channelId !== channelId) fail(`target message ${target.id} is not in this DM`);
+    message = stored;
+  } else message = storeUserMessage(world, { channelId, guildId: null, user: place.user }, target);
+  const data: JsonRecord = {
+    id: command.id,
+    name: command.name,
+    type: ApplicationCommandType.Message,
+    target_id: message.id,
+    resolved: { messages: { [message.id]: renderMessage(world, message) as unknown as JsonRecord } },
+  };
+  const interaction = newPrivateInteraction(world, place, data, command, input.appPermissions === undefined ? undefined : permissionsToString(input.appPermissions));
+  (interaction.payload as unknown as JsonRecord).locale = input.locale ?? "en-US";
+  return interaction;
+}
+
 export function buildSlashCommand(world: FakeDiscordWorld, input: SlashCommandInput): StoredInteraction {
-  if (input.dm === true) return buildDmSlashCommand(world, input);
+  if (input.dm === true || input.privateChannel === true) return buildPrivateSlashCommand(world, input);
   const envelope = makeInteractionEnvelope(world, input, null, fail);
-  const command = findCommand(world, envelope.guild.info.id, ApplicationCommandType.ChatInput, input.name);
+  const command = findCommand(world, guildPlace(envelope), ApplicationCommandType.ChatInput, input.name);
   const resolved: Resolved = {};
   const options = convertOptions(world, envelope, command.options ?? [], input.options ?? [], "", resolved);
   const data: JsonRecord = { id: command.id, name: command.name, type: ApplicationCommandType.ChatInput };
@@ -299,8 +407,8 @@ function isMessageView(value: FakeTargetMessageInput | FakeMessageView): value i
 }
 
 /** A message somebody else wrote, stored so the bot can also fetch it and download its attachments. */
-function storeUserMessage(world: FakeDiscordWorld, envelope: InteractionEnvelope, input: FakeTargetMessageInput): StoredMessage {
-  const author = input.author ?? envelope.user;
+function storeUserMessage(world: FakeDiscordWorld, where: { channelId: string; guildId: string | null; user: APIUser }, input: FakeTargetMessageInput): StoredMessage {
+  const author = input.author ?? where.user;
   world.users.set(author.id, author);
   const attachments = (input.attachments ?? []).map((attachment) => attachmentFromInput(world, attachment));
   const draft = {
@@ -313,8 +421,8 @@ function storeUserMessage(world: FakeDiscordWorld, envelope: InteractionEnvelope
     allowedMentions: "missing" as const,
   };
   const args = {
-    channelId: envelope.channel.id as string,
-    guildId: envelope.guild.info.id,
+    channelId: where.channelId,
+    guildId: where.guildId,
     type: MessageType.Default,
     author,
     fromBot: false,
@@ -324,15 +432,16 @@ function storeUserMessage(world: FakeDiscordWorld, envelope: InteractionEnvelope
 }
 
 export function buildMessageCommand(world: FakeDiscordWorld, input: MessageCommandInput): StoredInteraction {
+  if (input.dm === true || input.privateChannel === true) return buildPrivateMessageCommand(world, input);
   const envelope = makeInteractionEnvelope(world, input, null, fail);
-  const command = findCommand(world, envelope.guild.info.id, ApplicationCommandType.Message, input.name);
+  const command = findCommand(world, guildPlace(envelope), ApplicationCommandType.Message, input.name);
   const target = input.targetMessage;
   let message: StoredMessage;
   if (isMessageView(target)) {
     const stored = world.messages.get(target.id);
     if (!stored || stored.deleted) fail(`target message ${target.id} does not exist (or was deleted)`);
     message = stored;
-  } else message = storeUserMessage(world, envelope, target);
+  } else message = storeUserMessage(world, { channelId: envelope.channel.id as string, guildId: envelope.guild.info.id, user: envelope.user }, target);
   const rendered = renderMessage(world, message) as unknown as JsonRecord;
   const data: JsonRecord = {
     id: command.id,

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { ChannelType } from "discord.js";
 import type {
   APIAllowedMentions,
   APIApplicationCommand,
@@ -143,6 +144,14 @@ export interface MutableRecordedRequest {
 export class FakeDiscordWorld {
   readonly users = new Map<string, APIUser>();
   readonly guilds: GuildState[] = [];
+  /** Servers simulated users are in but the bot is not: reachable only through a user install. */
+  readonly guildsWithoutBot: GuildState[] = [];
+  /** The bot's DM channel with each user (one per pair, as on Discord), by user id. */
+  readonly botDmChannels = new Map<string, JsonRecord>();
+  /** DMs and group DMs among users (interaction context 2): the bot is not in them. */
+  readonly privateChannels = new Map<string, JsonRecord>();
+  /** Users who installed the app to their account (a user install). */
+  readonly userInstalls = new Set<string>();
   readonly globalCommands: APIApplicationCommand[] = [];
   readonly guildCommands = new Map<string, APIApplicationCommand[]>();
   readonly messages = new Map<string, StoredMessage>();
@@ -184,6 +193,46 @@ export class FakeDiscordWorld {
 
   guild(id: string): GuildState | undefined {
     return this.guilds.find((guild) => guild.info.id === id);
+  }
+
+  /** A guild the bot is in, or one it is not in (only user installs reach it). */
+  anyGuild(id: string): { guild: GuildState; botIsMember: boolean } | undefined {
+    const joined = this.guild(id);
+    if (joined) return { guild: joined, botIsMember: true };
+    const other = this.guildsWithoutBot.find((guild) => guild.info.id === id);
+    return other ? { guild: other, botIsMember: false } : undefined;
+  }
+
+  /** The bot's DM channel with a user, opened on first use (POST /users/@me/channels). */
+  botDmChannel(user: APIUser): JsonRecord {
+    let channel = this.botDmChannels.get(user.id);
+    if (!channel) {
+      channel = { id: this.nextId(), type: ChannelType.DM, last_message_id: null, flags: 0, recipients: [user] };
+      this.botDmChannels.set(user.id, channel);
+    }
+    return channel;
+  }
+
+  /**
+   * Whether the bot may send this user a direct message: they share a server with it, or they
+   * installed the app to their account. Otherwise Discord answers 50007.
+   */
+  canDirectMessage(userId: string): boolean {
+    if (this.users.get(userId)?.bot === true) return false;
+    return this.userInstalls.has(userId) || this.guilds.some((guild) => guild.members.has(userId));
+  }
+
+  /**
+   * Where a channel id leads for the bot's own token: a channel of its guilds, its DM with a user,
+   * a channel it cannot see (a server it is not in, other people's DMs), or nothing at all.
+   */
+  channelForBot(id: string): { kind: "guild"; guild: GuildState; channel: JsonRecord } | { kind: "bot-dm"; userId: string; channel: JsonRecord } | { kind: "hidden" } | undefined {
+    const found = this.channel(id);
+    if (found) return { kind: "guild", ...found };
+    for (const [userId, channel] of this.botDmChannels) if (channel.id === id) return { kind: "bot-dm", userId, channel };
+    if (this.privateChannels.has(id)) return { kind: "hidden" };
+    if (this.guildsWithoutBot.some((guild) => guild.channels.some((channel) => channel.id === id))) return { kind: "hidden" };
+    return undefined;
   }
 
   /** Finds a channel by id across the bot's guilds. */

@@ -32,6 +32,12 @@ export interface StartFakeDiscordOptions {
   readonly botUsername?: string;
   /** Guilds the bot is in; default one guild. */
   readonly guilds?: readonly FakeGuildInput[];
+  /**
+   * Servers simulated users are in but the bot is not. The app reaches them only when a member
+   * installed it to their account (`userInstall: true`); the bot's own token sees none of their
+   * channels (403 Missing Access).
+   */
+  readonly guildsWithoutBot?: readonly FakeGuildInput[];
   /** Bytes; default 10 MiB (Discord's default upload limit). Sent as `attachment_size_limit`. */
   readonly attachmentSizeLimit?: number;
   /** Deadline for the initial interaction response; default 3000 ms. */
@@ -188,6 +194,24 @@ export interface InteractionContextInput {
   readonly appPermissions?: PermissionsInput;
   /** Overrides the fake-wide `attachmentSizeLimit` for this interaction (e.g. a boosted guild). */
   readonly attachmentSizeLimit?: number;
+  /**
+   * The user installed the app to their account and uses it through that install:
+   * `authorizing_integration_owners` holds the user key ("1"), and only commands whose
+   * `integration_types` include user install (1) are offered. Needed in a server without the bot
+   * and in private channels.
+   */
+  readonly userInstall?: boolean;
+}
+
+/** Where a command is used outside the bot's servers (receiving-and-responding.mdx, "Interaction Context Types"). */
+export interface PrivatePlaceInput {
+  /**
+   * In the user's DM with the bot (context 1): only global commands whose `contexts` include
+   * BotDM, and Discord delivers it to shard 0.
+   */
+  readonly dm?: boolean;
+  /** In a DM or group DM among users (context 2): only for a user install; the bot is not in it. */
+  readonly privateChannel?: boolean;
 }
 
 /** A slash-command option as the user filled it in. */
@@ -201,13 +225,8 @@ export interface SlashCommandOptionInput {
   readonly attachment?: FakeAttachmentInput;
 }
 
-export interface SlashCommandInput extends InteractionContextInput {
+export interface SlashCommandInput extends InteractionContextInput, PrivatePlaceInput {
   readonly name: string;
-  /**
-   * Sent in the user's DM with the bot instead of a guild: only global commands whose `contexts`
-   * include BotDM (1) can be used there, and Discord delivers it to shard 0.
-   */
-  readonly dm?: boolean;
   readonly options?: readonly SlashCommandOptionInput[];
 }
 
@@ -221,7 +240,7 @@ export interface FakeTargetMessageInput {
   readonly embeds?: readonly APIEmbed[];
 }
 
-export interface MessageCommandInput extends InteractionContextInput {
+export interface MessageCommandInput extends InteractionContextInput, PrivatePlaceInput {
   readonly name: string;
   readonly targetMessage: FakeTargetMessageInput | FakeMessageView;
 }
@@ -303,6 +322,10 @@ export interface FakeDiscord {
   readonly applicationId: string;
   readonly botUser: APIUser;
   readonly guilds: readonly FakeGuild[];
+  /** Servers without the bot (`guildsWithoutBot`). */
+  readonly guildsWithoutBot: readonly FakeGuild[];
+  /** The id of the bot's DM channel with a user (opened if it was not), where DMs to them land. */
+  botDmChannelId(userId: string): string;
   /** The user who triggers interactions unless a test passes another. */
   readonly defaultUser: APIUser;
   /** Every REST request, in arrival order. */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   ButtonStyle,
   ComponentType,
@@ -7,6 +8,7 @@ import {
   Routes,
   type APIActionRowComponent,
   type APIButtonComponent,
+  type APIEmbed,
   type Client,
   type InteractionReplyOptions,
   type MessageCreateOptions,
@@ -37,6 +39,12 @@ export type JobReply = {
   /** The interaction token still works (with a minute's margin for a slow edit). */
   tokenValid(): boolean;
   edit(options: WebhookMessageEditOptions): Promise<void>;
+  /**
+   * Edits the reply into a message with one file, streaming the file's bytes into the request
+   * instead of copying them (discord.js turns a Buffer into a Blob and a form, two more copies of a
+   * song of up to tens of MB, and a main-thread stall while it does).
+   */
+  editWithFile(message: { content: string; embeds: APIEmbed[]; components: APIActionRowComponent<APIButtonComponent>[] }, file: { name: string; data: Buffer }): Promise<void>;
   followUp(options: InteractionReplyOptions): Promise<void>;
   /** Deletes the reply (a public placeholder that can't turn private). */
   remove(): Promise<void>;
@@ -82,6 +90,26 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
     async followUp(options) {
       await webhook.send({ allowedMentions: noMentions, ...options });
     },
+    async editWithFile(message, file) {
+      const boundary = `dashtune-${randomBytes(12).toString("hex")}`;
+      const payload = { ...message, allowed_mentions: noMentions, attachments: [{ id: 0, filename: file.name }] };
+      const head = Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="payload_json"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(payload)}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="files[0]"; filename="${file.name.replace(/["\\\r\n]/g, "_")}"\r\n` +
+          `Content-Type: ${contentTypeOf(file.name)}\r\n\r\n`,
+      );
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      await client.rest.patch(Routes.webhookMessage(job.applicationId, job.interactionToken, "@original"), {
+        auth: false,
+        passThroughBody: true,
+        body: (async function* () {
+          yield head;
+          yield file.data;
+          yield tail;
+        })(),
+        headers: { "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + file.data.length + tail.length) },
+      });
+    },
     async remove() {
       await client.rest.delete(Routes.webhookMessage(job.applicationId, job.interactionToken, "@original"), { auth: false });
     },
@@ -109,6 +137,12 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
     },
     toRequester,
   };
+}
+
+function contentTypeOf(fileName: string): string {
+  if (fileName.endsWith(".mp3")) return "audio/mpeg";
+  if (fileName.endsWith(".wav")) return "audio/wav";
+  return "application/octet-stream";
 }
 
 export function jobButton(action: JobAction, jobId: string, label: string, emoji: string): APIButtonComponent {

@@ -10,5 +10,8 @@ import type { RESTOptions } from "discord.js";
  * (nodejs/undici#5520, discordjs/discord.js#11525).
  */
 export function discordRestOptions(apiUrl: string): Partial<RESTOptions> {
-  return { api: apiUrl, makeRequest: fetch as unknown as RESTOptions["makeRequest"] };
+  // `duplex: "half"` lets a body be streamed (a song's upload, see job-reply.ts); fetch refuses a
+  // streamed body without it, and it changes nothing for the others.
+  const makeRequest = (url: string, init: RequestInit) => fetch(url, { ...init, duplex: "half" } as RequestInit);
+  return { api: apiUrl, makeRequest: makeRequest as unknown as RESTOptions["makeRequest"] };
 }

@@ -124,7 +124,9 @@ export async function deliverSong(
     await reply.toChannel(payload(file));
   } else {
     try {
-      await reply.edit(payload(file));
+      // The file is streamed into the request (no copies of the song); link-only edits are plain.
+      if (file.kind === "link-only") await reply.edit(payload(file));
+      else await reply.editWithFile({ content: deliveryNote(file, song, limitBytes, t), embeds: messages[0] ?? [], components }, { name: file.name, data: file.data });
     } catch (error) {
       if (isInteractionTokenGone(error)) {
         log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");

@@ -138,7 +138,15 @@ export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
   };
 
   const deliver = async (job: Job, conversation: AnalysisConversation, answerIndex: number, context: JobContext) => {
-    await deps.replies.deliver(job, conversation, answerIndex, context.log);
+    try {
+      await deps.replies.deliver(job, conversation, answerIndex, context.log);
+    } catch (error) {
+      // The answer is kept in the conversation; the job still ends, with a word to the requester.
+      context.log.error({ err: error }, "the analysis could not be shown");
+      await context.update({ state: "failed", errorCode: "DeliveryFailed" });
+      await deps.replies.ended(job, { kind: "failed", error }, context.log);
+      return;
+    }
     await context.update({ state: "delivered" });
   };
 

@@ -80,7 +80,17 @@ function ledgerFor(job: Job, deps: SongJobDeps): CallLedger {
 export function createSongJobWork(deps: SongJobDeps): JobKindWork {
   const deliver = async (job: Job, input: SongJobInput, song: GeneratedSong, context: JobContext) => {
     context.progress({ phase: "finishing" });
-    const { bytesDelivered } = await deps.replies.deliver(job, input, song, context.log);
+    let bytesDelivered: number;
+    try {
+      ({ bytesDelivered } = await deps.replies.deliver(job, input, song, context.log));
+    } catch (error) {
+      // Delivery falls back to the link, the channel and a DM on its own; past all of them the job
+      // still ends, with a word to the requester, rather than stay billed for ever.
+      context.log.error({ err: error, requestId: song.requestId, url: song.url }, "the billed song could not be delivered");
+      await context.update({ state: "failed", errorCode: "DeliveryFailed" });
+      await deps.replies.ended(job, { kind: "failed", error }, context.log);
+      return;
+    }
     await context.update({ state: "delivered" });
     if (song.requestId) await deps.metering.delivered(song.requestId, bytesDelivered);
   };

@@ -1,4 +1,6 @@
-import { ApplicationCommandOptionType } from "discord.js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ApplicationCommandOptionType, MessageFlags } from "discord.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ledgerRows } from "../../src/usage/index.js";
 import type { FakeMessageView } from "../fakes/discord/index.js";
@@ -147,3 +149,56 @@ describe("songs as durable jobs", () => {
     await again.waitForOriginal(hasSong, 20_000);
   });
 });
+
+describe("analyses as durable jobs", () => {
+  const answered = (message: FakeMessageView) => message.embeds.length > 0;
+  const labelled = (message: FakeMessageView, label: string) =>
+    (message.components as Array<{ components?: Array<{ custom_id?: string; label?: string }> }>)
+      .flatMap((row) => row.components ?? [])
+      .find((c) => c.label === label)?.custom_id ?? "";
+
+  it("keeps an analysis's conversation across a restart, so its follow-up buttons go on working", async () => {
+    sandbox = await startSandbox();
+    const user = sandbox.discord.createUser({ username: "listener" });
+    const bytes = await readFile(join(process.cwd(), "test/fixtures/audio/speech-en.ogg"));
+    const handle = await sandbox.discord.sendMessageCommand({
+      name: "Analyze audio",
+      user,
+      targetMessage: { content: "", attachments: [{ filename: "voice-message.ogg", bytes, contentType: "audio/ogg", durationSecs: 4, waveform: "AAAA" }], flags: MessageFlags.IsVoiceMessage },
+    });
+    const first = await handle.waitForOriginal(answered, 20_000);
+    const uploads = sandbox.dashscope.uploads().length;
+
+    await sandbox.restartBot();
+    const click = await sandbox.discord.sendComponent({ customId: labelled(first, "Transcribe"), message: first, user });
+    const reply = await click.waitForOriginal(answered, 20_000);
+    expect(reply.embeds[0]?.title).toBe("Transcript");
+    // The same conversation, continued: the audio was not uploaded again, and the model saw the first turn.
+    expect(sandbox.dashscope.uploads()).toHaveLength(uploads);
+    const rows = await ledger(sandbox);
+    expect(rows.map((row) => row.feature).sort()).toEqual(["analysis", "follow-up"]);
+  });
+
+  it("tells the requester of a private analysis that outlived its token by DM, without the answer", async () => {
+    sandbox = await startSandbox({ discord: { interactionTokenLifetimeMs: 1_500 }, dashscope: { generationMs: 3_000 } });
+    const user = sandbox.discord.createUser({ username: "slow-listener" });
+    const bytes = await readFile(join(process.cwd(), "test/fixtures/audio/speech-en.ogg"));
+    sandbox.dashscope.enqueue({ kind: "delay", ms: 3_000, path: "/services/aigc/multimodal-generation/generation" });
+    const handle = await sandbox.discord.sendMessageCommand({
+      name: "Analyze audio",
+      user,
+      targetMessage: { content: "", attachments: [{ filename: "voice-message.ogg", bytes, contentType: "audio/ogg", durationSecs: 4, waveform: "AAAA" }], flags: MessageFlags.IsVoiceMessage },
+    });
+    await handle.response();
+    const dm = sandbox.discord.botDmChannelId(user.id);
+    const current = sandbox;
+    await vi.waitFor(() => expect(current.discord.messages(dm).filter((m) => m.fromBot)).toHaveLength(1), { timeout: 20_000 });
+    const notice = sandbox.discord.messages(dm).find((m) => m.fromBot);
+    expect(notice?.content).toMatch(/finished after Discord's 15-minute reply window closed/);
+    expect(notice?.embeds).toEqual([]);
+    // Nothing of it anywhere public.
+    const channel = sandbox.discord.guilds[0]?.textChannelId;
+    expect(sandbox.discord.messages(channel).filter((m) => m.fromBot && m.interactionId === null)).toEqual([]);
+  });
+});
+

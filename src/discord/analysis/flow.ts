@@ -22,6 +22,7 @@ import { allAnswerEmbeds, analysisComponents, analysisEmbed, analysisPages } fro
 import { encodeCustomId, type CustomId } from "../custom-id.js";
 import type { LocalTranslate } from "../failure-text.js";
 import { ledgerGuildIdOf } from "../install-context.js";
+import { isInteractionTokenGone } from "../channel-fallback.js";
 import { jobReplyFor } from "../job-reply.js";
 import { endJobWithoutResult, newJobFor, tellJobEnded } from "../job-requests.js";
 import { discordLimits, ellipsize } from "../limits.js";
@@ -120,8 +121,12 @@ export function createAnalysisReplies(client: Client, deps: { conversations: Con
         components: analysisComponents(conversation, answerIndex, 0, t),
       };
       if (reply.tokenValid()) {
-        await reply.edit(message);
-        return;
+        try {
+          await reply.edit(message);
+          return;
+        } catch (error) {
+          if (!isInteractionTokenGone(error)) throw error;
+        }
       }
       // A private answer is never posted publicly: its requester is told by direct message, without it.
       if (job.ephemeral) {

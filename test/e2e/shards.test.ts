@@ -1,14 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { ApplicationCommandOptionType } from "discord.js";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeDashScope, type FakeDashScope } from "../fakes/dashscope/index.js";
 import { startFakeDiscord, type FakeDiscord, type FakeGatewaySession, type InteractionHandle } from "../fakes/discord/index.js";
 import { metricSample } from "../unit/metrics-test-helpers.js";
+import { warnPostgresSkipped, whyPostgresIsUnavailable } from "../postgres.js";
+import {
+  createTestDatabase,
+  guildIdOnShard,
+  isAlive,
+  SHARD_START_MS,
+  spawnShardManager,
+  type LogCollector,
+  type ShardManagerProcess,
+} from "./shard-harness.js";
 
 /**
  * `SHARD_COUNT=2` end to end: `node --import tsx src/main.ts` becomes a discord.js ShardingManager
@@ -17,91 +22,8 @@ import { metricSample } from "../unit/metrics-test-helpers.js";
  * HTTP_PORT: one /healthz and one /metrics for both shard processes.
  */
 
-const PG_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
-const ENTRY = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** Starting a tsx process per shard on a busy 2-core machine takes a while; these are ceilings, not expectations. */
-const START_MS = 120_000;
-
-async function whyPostgresIsUnavailable(url: string): Promise<string | null> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    await client.query("select 1");
-    return null;
-  } catch (error) {
-    return (error as Error).message || String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-const pgSkipReason = await whyPostgresIsUnavailable(PG_URL);
-if (pgSkipReason !== null) {
-  console.warn(
-    `[shards] sharding end-to-end tests skipped: ${PG_URL.replace(/\/\/[^@/]*@/, "//…@")} is not reachable (${pgSkipReason}); ` +
-      "shards need PostgreSQL. Set TEST_DATABASE_URL to a reachable database to run them.",
-  );
-}
-
-/** A snowflake on a chosen shard of 2: its timestamp part's parity is the shard. */
-function guildIdOnShard(shard: 0 | 1, n: number): string {
-  return (((300_000_000_000n + BigInt(2 * n + shard)) << 22n) | 5n).toString();
-}
-
-type LogLine = Record<string, unknown> & { msg?: string; shard?: number; pid?: number };
-
-/** The manager's stdout, which its shard processes share (they inherit it), as parsed pino lines. */
-function collectLogs(child: ChildProcess): { lines: LogLine[]; waitFor(predicate: (line: LogLine) => boolean, what: string): Promise<LogLine> } {
-  const lines: LogLine[] = [];
-  const events = new EventEmitter();
-  let partial = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    partial += chunk.toString("utf8");
-    const complete = partial.split("\n");
-    partial = complete.pop() ?? "";
-    for (const text of complete) {
-      try {
-        lines.push(JSON.parse(text) as LogLine);
-        events.emit("line");
-      } catch {
-        // Not a log line (e.g. a tsx warning); stderr carries the rest.
-      }
-    }
-  });
-  return {
-    lines,
-    waitFor(predicate, what) {
-      const found = lines.find(predicate);
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          events.off("line", check);
-          reject(new Error(`timed out waiting for a log line: ${what}; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`));
-        }, START_MS);
-        const check = () => {
-          const line = lines.find(predicate);
-          if (!line) return;
-          clearTimeout(timer);
-          events.off("line", check);
-          resolve(line);
-        };
-        events.on("line", check);
-      });
-    },
-  };
-}
+const pgSkipReason = await whyPostgresIsUnavailable();
+if (pgSkipReason !== null) warnPostgresSkipped("shards", `${pgSkipReason}; shards need PostgreSQL`);
 
 /** A port on 127.0.0.1 that was free a moment ago (bound, then released) for the manager's listener. */
 async function freePort(): Promise<number> {
@@ -122,32 +44,20 @@ function metricTotal(text: string, name: string): number {
 
 type HealthBody = { status: string; shards: Record<string, Record<string, string>> };
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
   const shard0Guild = guildIdOnShard(0, 0);
   const shard1Guild = guildIdOnShard(1, 0);
   const otherShard1Guild = guildIdOnShard(1, 1);
-  const databaseName = `dashtune_shards_${randomBytes(4).toString("hex")}`;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let discord: FakeDiscord;
   let dashscope: FakeDashScope;
-  let manager: ChildProcess;
-  let logs: ReturnType<typeof collectLogs>;
-  let stderr = "";
-  let managerExit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  let manager: ShardManagerProcess;
+  let logs: LogCollector;
   let httpUrl: string;
 
   beforeAll(async () => {
-    await adminQuery(`CREATE DATABASE "${databaseName}"`);
-    const databaseUrl = new URL(PG_URL);
-    databaseUrl.pathname = `/${databaseName}`;
+    database = await createTestDatabase("dashtune_shards");
     // Identify buckets enforced, as Discord does: two buckets let both shards start at once.
     discord = await startFakeDiscord({
       guilds: [
@@ -161,42 +71,28 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
     dashscope = await startFakeDashScope();
     const httpPort = await freePort();
     httpUrl = `http://127.0.0.1:${httpPort}`;
-    manager = spawn(process.execPath, ["--import", "tsx", ENTRY], {
-      cwd: ROOT,
-      // Only what the bot needs: nothing from the developer's shell (or a .env) changes what is tested.
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "",
-        DISCORD_TOKEN: discord.token,
-        DASHSCOPE_API_KEY: dashscope.apiKey,
-        DISCORD_API_URL: discord.restUrl,
-        DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
-        DATABASE_URL: databaseUrl.toString(),
-        SHARD_COUNT: "2",
-        LOG_LEVEL: "info",
-        HTTP_PORT: String(httpPort),
-        HTTP_HOST: "127.0.0.1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    manager = spawnShardManager({
+      DISCORD_TOKEN: discord.token,
+      DASHSCOPE_API_KEY: dashscope.apiKey,
+      DISCORD_API_URL: discord.restUrl,
+      DASHSCOPE_HTTP_BASE_URL: dashscope.baseUrl,
+      DATABASE_URL: database.url,
+      SHARD_COUNT: "2",
+      LOG_LEVEL: "info",
+      HTTP_PORT: String(httpPort),
+      HTTP_HOST: "127.0.0.1",
     });
-    managerExit = new Promise((resolve) => manager.once("exit", (code, signal) => resolve({ code, signal })));
-    manager.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
-    });
-    logs = collectLogs(manager);
-  }, START_MS);
+    logs = manager.logs;
+  }, SHARD_START_MS);
 
   afterAll(async () => {
-    if (manager && manager.exitCode === null && manager.signalCode === null) {
-      manager.kill("SIGTERM");
-      await managerExit;
-    }
+    await manager?.stop();
     await Promise.allSettled([discord?.close(), dashscope?.close()]);
-    await adminQuery(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-  }, START_MS);
+    await database?.drop();
+  }, SHARD_START_MS);
 
   const waitForShard = (shard: number, notSession?: string): Promise<FakeGatewaySession> =>
-    discord.waitForSession((session) => session.shard[0] === shard && session.shard[1] === 2 && session.sessionId !== notSession, START_MS);
+    discord.waitForSession((session) => session.shard[0] === shard && session.shard[1] === 2 && session.sessionId !== notSession, SHARD_START_MS);
 
   async function usageMe(guildId: string): Promise<InteractionHandle> {
     const handle = await discord.sendSlashCommand({
@@ -218,7 +114,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
    * start). A ceiling, not an expectation: it only turns a hang into a readable failure.
    */
   async function waitForHealth(status: 200 | 503): Promise<HealthBody> {
-    const deadline = Date.now() + START_MS;
+    const deadline = Date.now() + SHARD_START_MS;
     let last: { status: number; body: HealthBody } | undefined;
     while (Date.now() < deadline) {
       last = await getHealth();
@@ -257,7 +153,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       expect(overwrites).toHaveLength(1);
       expect(discord.registeredCommands().map((command) => command.name)).toContain("usage");
     },
-    START_MS,
+    SHARD_START_MS,
   );
 
   it(
@@ -285,7 +181,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       expect(metricSample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
       expect(metricSample(text, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
     },
-    START_MS,
+    SHARD_START_MS,
   );
 
   it(
@@ -312,7 +208,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       expect((await waitForHealth(200)).shards[0]).toEqual({ process: "ok", discord: "ok", database: "ok" });
       expect(metricSample(await getMetrics(), "dashtune_shards_unreachable")).toBe(0);
     },
-    START_MS,
+    SHARD_START_MS,
   );
 
   it(
@@ -326,7 +222,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       expect(onShard0.deliveredTo()).toEqual([[0, 2]]);
       expect((await handledBy(onShard0)).shard).toBe(0);
     },
-    START_MS,
+    SHARD_START_MS,
   );
 
   it(
@@ -358,7 +254,7 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       // The respawned shard does not register commands again.
       expect(discord.requests.filter((request) => request.method === "PUT" && request.route === "/applications/:applicationId/commands")).toHaveLength(1);
     },
-    START_MS,
+    SHARD_START_MS,
   );
 
   it(
@@ -366,9 +262,9 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
     async () => {
       const shardPids = [0, 1].map((shard) => logs.lines.filter((line) => line.msg === "connected to Discord" && line.shard === shard).at(-1)?.pid);
       expect(shardPids.every((pid) => typeof pid === "number" && isAlive(pid))).toBe(true);
-      manager.kill("SIGTERM");
-      const exit = await managerExit;
-      expect({ exit, stderr: stderr.slice(-2000) }).toMatchObject({ exit: { code: 0, signal: null } });
+      manager.child.kill("SIGTERM");
+      const exit = await manager.exited;
+      expect({ exit, stderr: manager.stderr().slice(-2000) }).toMatchObject({ exit: { code: 0, signal: null } });
       for (const pid of shardPids) expect(isAlive(pid as number)).toBe(false);
       for (const shard of [0, 1]) await logs.waitFor((line) => line.msg === "stopped" && line.shard === shard, `shard ${shard} stopped`);
       const stopped = logs.lines.filter((line) => line.msg === "stopped");
@@ -377,6 +273,6 @@ describe.skipIf(pgSkipReason !== null)("two shard processes", () => {
       expect(discord.sessions().filter((session) => session.connected)).toEqual([]);
       expect(discord.internalErrors).toEqual([]);
     },
-    START_MS,
+    SHARD_START_MS,
   );
 });

@@ -8,6 +8,7 @@ import { BOT_PERMISSIONS, ServiceUnreachableError } from "../../src/startup-chec
 import { guildNamesOf } from "../../src/usage/guild-names.js";
 import { startFakeDashScope, type FakeDashScope } from "../fakes/dashscope/index.js";
 import { parsedLogs, startSandbox, type Sandbox } from "./harness.js";
+import { metricSample } from "../unit/metrics-test-helpers.js";
 
 /* What an operator sees of a running bot: health, metrics, the first-run lines, server names. */
 
@@ -18,11 +19,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 describe("a running bot, as an operator watches it", () => {
@@ -62,16 +58,16 @@ describe("a running bot, as an operator watches it", () => {
     await handle.waitForOriginal((message) => message.embeds.length > 0, 20_000);
     // The ledger row is written before delivery; the metrics follow the row.
     const text = await (await fetch(`${sandbox.bot.http?.url}/metrics`)).text();
-    expect(sample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
-    expect(sample(text, "dashtune_music_seconds_billed_total")).toBeGreaterThanOrEqual(6);
-    expect(sample(text, 'dashtune_jobs{state="running"}')).toBe(0);
+    expect(metricSample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
+    expect(metricSample(text, "dashtune_music_seconds_billed_total")).toBeGreaterThanOrEqual(6);
+    expect(metricSample(text, 'dashtune_jobs{state="running"}')).toBe(0);
     expect(text).toContain("nodejs_eventloop_lag_seconds");
   });
 
   it("counts Discord REST answers with an error status", async () => {
     await expect(sandbox.bot.client.channels.fetch("123456789012345678")).rejects.toMatchObject({ status: 404 });
     const text = await (await fetch(`${sandbox.bot.http?.url}/metrics`)).text();
-    expect(sample(text, 'dashtune_discord_rest_errors_total{status="404"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_discord_rest_errors_total{status="404"}')).toBe(1);
   });
 
   it("keeps the names of the servers it is in, and their new name when renamed", async () => {

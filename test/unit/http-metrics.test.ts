@@ -1,31 +1,13 @@
-import { Writable } from "node:stream";
 import { register as globalRegistry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { aggregateShardMetrics } from "../../src/http/aggregate.js";
 import { databaseCheck, runHealthChecks } from "../../src/http/health.js";
 import { createMetrics, type DashScopeCallFinished } from "../../src/http/metrics.js";
 import { HEALTH_PATH, METRICS_PATH, startHttpServer, type RunningHttpServer } from "../../src/http/server.js";
-import { createLogger } from "../../src/log.js";
 import { rememberGuildNames, guildNamesOf } from "../../src/usage/guild-names.js";
 import { openUsageStore } from "../../src/usage/index.js";
 import { createMetering } from "../../src/usage/metering.js";
-
-function quietLogger() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(String(chunk));
-      callback();
-    },
-  });
-  return { logger: createLogger({ level: "debug", secrets: [], destination }), lines };
-}
-
-/** The value of one sample line, e.g. `dashtune_songs_total{outcome="ok"}`, or undefined if absent. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
+import { metricSample, quietLogger } from "./metrics-test-helpers.js";
 
 describe("the bot's metrics", () => {
   it("count songs, analyses, billed music seconds and tokens from the ledger's rows", async () => {
@@ -36,13 +18,13 @@ describe("the bot's metrics", () => {
     metrics.callRecorded({ feature: "follow-up", outcome: "ok", inputTokens: 20, outputTokens: 10 });
 
     const text = await metrics.registry.metrics();
-    expect(sample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
-    expect(sample(text, 'dashtune_songs_total{outcome="InternalError"}')).toBe(1);
-    expect(sample(text, 'dashtune_analyses_total{outcome="ok"}')).toBe(2);
-    expect(sample(text, "dashtune_music_seconds_billed_total")).toBe(32);
-    expect(sample(text, 'dashtune_tokens_total{kind="input"}')).toBe(120);
-    expect(sample(text, 'dashtune_tokens_total{kind="output"}')).toBe(50);
-    expect(sample(text, 'dashtune_tokens_total{kind="audio"}')).toBe(750);
+    expect(metricSample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_songs_total{outcome="InternalError"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_analyses_total{outcome="ok"}')).toBe(2);
+    expect(metricSample(text, "dashtune_music_seconds_billed_total")).toBe(32);
+    expect(metricSample(text, 'dashtune_tokens_total{kind="input"}')).toBe(120);
+    expect(metricSample(text, 'dashtune_tokens_total{kind="output"}')).toBe(50);
+    expect(metricSample(text, 'dashtune_tokens_total{kind="audio"}')).toBe(750);
   });
 
   it("take the DashScope client's onCallFinished report as it is: a counter by api and status, and a duration histogram", async () => {
@@ -53,13 +35,13 @@ describe("the bot's metrics", () => {
     onCallFinished({ api: "upload-policy", status: "NetworkError", durationMs: 3, requestId: undefined });
 
     const text = await metrics.registry.metrics();
-    expect(sample(text, 'dashtune_dashscope_requests_total{api="music",status="200"}')).toBe(1);
-    expect(sample(text, 'dashtune_dashscope_requests_total{api="music",status="429"}')).toBe(1);
-    expect(sample(text, 'dashtune_dashscope_requests_total{api="upload-policy",status="NetworkError"}')).toBe(1);
-    expect(sample(text, 'dashtune_dashscope_request_duration_seconds_count{api="music"}')).toBe(2);
-    expect(sample(text, 'dashtune_dashscope_request_duration_seconds_sum{api="music"}')).toBeCloseTo(4.28);
-    expect(sample(text, 'dashtune_dashscope_request_duration_seconds_bucket{le="5",api="music"}')).toBe(2);
-    expect(sample(text, 'dashtune_dashscope_request_duration_seconds_bucket{le="1",api="music"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_dashscope_requests_total{api="music",status="200"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_dashscope_requests_total{api="music",status="429"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_dashscope_requests_total{api="upload-policy",status="NetworkError"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_dashscope_request_duration_seconds_count{api="music"}')).toBe(2);
+    expect(metricSample(text, 'dashtune_dashscope_request_duration_seconds_sum{api="music"}')).toBeCloseTo(4.28);
+    expect(metricSample(text, 'dashtune_dashscope_request_duration_seconds_bucket{le="5",api="music"}')).toBe(2);
+    expect(metricSample(text, 'dashtune_dashscope_request_duration_seconds_bucket{le="1",api="music"}')).toBe(1);
   });
 
   it("ask for the job counts at each scrape, and count Discord REST errors by status", async () => {
@@ -71,15 +53,15 @@ describe("the bot's metrics", () => {
     metrics.discordRestError(404);
 
     const first = await metrics.registry.metrics();
-    expect(sample(first, 'dashtune_jobs{state="queued"}')).toBe(3);
-    expect(sample(first, 'dashtune_jobs{state="running"}')).toBe(2);
-    expect(sample(first, 'dashtune_discord_rest_errors_total{status="429"}')).toBe(2);
-    expect(sample(first, 'dashtune_discord_rest_errors_total{status="404"}')).toBe(1);
+    expect(metricSample(first, 'dashtune_jobs{state="queued"}')).toBe(3);
+    expect(metricSample(first, 'dashtune_jobs{state="running"}')).toBe(2);
+    expect(metricSample(first, 'dashtune_discord_rest_errors_total{status="429"}')).toBe(2);
+    expect(metricSample(first, 'dashtune_discord_rest_errors_total{status="404"}')).toBe(1);
 
     counts = { queued: 0, running: 1 };
     const second = await metrics.registry.metrics();
-    expect(sample(second, 'dashtune_jobs{state="queued"}')).toBe(0);
-    expect(sample(second, 'dashtune_jobs{state="running"}')).toBe(1);
+    expect(metricSample(second, 'dashtune_jobs{state="queued"}')).toBe(0);
+    expect(metricSample(second, 'dashtune_jobs{state="running"}')).toBe(1);
   });
 
   it("keep one registry per bot, apart from prom-client's global one, with the default process metrics and event-loop lag", async () => {
@@ -87,9 +69,9 @@ describe("the bot's metrics", () => {
     const second = createMetrics();
     first.songFinished("ok");
 
-    expect(sample(await first.registry.metrics(), 'dashtune_songs_total{outcome="ok"}')).toBe(1);
+    expect(metricSample(await first.registry.metrics(), 'dashtune_songs_total{outcome="ok"}')).toBe(1);
     const secondText = await second.registry.metrics();
-    expect(sample(secondText, 'dashtune_songs_total{outcome="ok"}')).toBeUndefined();
+    expect(metricSample(secondText, 'dashtune_songs_total{outcome="ok"}')).toBeUndefined();
     expect(secondText).toContain("process_cpu_user_seconds_total");
     expect(secondText).toContain("nodejs_eventloop_lag_seconds");
     expect(globalRegistry.getSingleMetric("dashtune_songs_total")).toBeUndefined();
@@ -110,11 +92,11 @@ describe("the bot's metrics", () => {
     const perShard = await Promise.all(shards.map(async (shard) => JSON.parse(JSON.stringify(await shard.registry.getMetricsAsJSON()))));
     const text = await aggregateShardMetrics(perShard).metrics();
 
-    expect(sample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(2);
-    expect(sample(text, 'dashtune_songs_total{outcome="Throttling.RateQuota"}')).toBe(1);
-    expect(sample(text, "dashtune_music_seconds_billed_total")).toBe(42);
-    expect(sample(text, 'dashtune_dashscope_request_duration_seconds_count{api="music"}')).toBe(2);
-    expect(sample(text, 'dashtune_jobs{state="queued"}')).toBe(7);
+    expect(metricSample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(2);
+    expect(metricSample(text, 'dashtune_songs_total{outcome="Throttling.RateQuota"}')).toBe(1);
+    expect(metricSample(text, "dashtune_music_seconds_billed_total")).toBe(42);
+    expect(metricSample(text, 'dashtune_dashscope_request_duration_seconds_count{api="music"}')).toBe(2);
+    expect(metricSample(text, 'dashtune_jobs{state="queued"}')).toBe(7);
     expect(text).toContain("process_cpu_user_seconds_total");
   });
 });
@@ -141,8 +123,8 @@ describe("the ledger tells the metrics about each call once", () => {
       await metering.record(call);
 
       const text = await metrics.registry.metrics();
-      expect(sample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
-      expect(sample(text, "dashtune_music_seconds_billed_total")).toBe(25);
+      expect(metricSample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
+      expect(metricSample(text, "dashtune_music_seconds_billed_total")).toBe(25);
     } finally {
       await store.close();
     }
@@ -214,7 +196,7 @@ describe("the health and metrics listener", () => {
     expect(metrics.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await metrics.text();
     expect(text).toContain("# TYPE dashtune_songs_total counter");
-    expect(sample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
+    expect(metricSample(text, 'dashtune_songs_total{outcome="ok"}')).toBe(1);
 
     expect((await fetch(`${url}/`)).status).toBe(404);
     const post = await fetch(`${url}${METRICS_PATH}`, { method: "POST" });

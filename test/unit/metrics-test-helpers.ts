@@ -2,8 +2,7 @@ import { Writable } from "node:stream";
 import { createLogger } from "../../src/log.js";
 
 /**
- * Helpers shared by the tests of /healthz and /metrics. (test/unit/http-metrics.test.ts and
- * test/e2e/operations.test.ts still carry their own copies of these two.)
+ * Helpers shared by the tests of /healthz and /metrics.
  */
 
 /** A logger that keeps its lines in memory instead of printing them. */

@@ -123,7 +123,9 @@ describe("songs as durable jobs", () => {
     expect(musicCalls(sandbox)).toHaveLength(2);
   });
 
-  it("lets the requester cancel a queued song: the hold goes back and nothing is charged; a running one can't be cancelled", async () => {
+  // A running song shows no Cancel button (Discord refuses a click on a button no longer there); the
+  // race of a click with the claim is the job table's (job-store.test.ts: "cancels only a job that is still queued").
+  it("lets the requester cancel a queued song: the hold goes back and nothing is charged", async () => {
     sandbox = await startSandbox({ dashscope: { generationMs: 2_500 }, env: { SONG_CONCURRENCY: "1", QUOTA_USER_DAILY_SONGS: "1" } });
     const runningUser = sandbox.discord.createUser();
     const first = await sandbox.discord.sendSlashCommand({ name: "song", user: runningUser, options: prompt("running already") });

@@ -264,7 +264,8 @@ export function createJobStore(store: UsageStore, options: { leaseMs: number }):
         let candidates = trx.selectFrom("bot_jobs").selectAll().where("state", "in", UNFINISHED_STATES);
         candidates = adoptOptions.everyOtherOwner
           ? candidates.where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_owner", "<>", owner)]))
-          : candidates.where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at", "<=", at)]));
+          : // Never from itself: a live process whose renewal came late still holds what it runs.
+            candidates.where((eb) => eb.or([eb("lease_owner", "is", null), eb.and([eb("lease_expires_at", "<=", at), eb("lease_owner", "<>", owner)])]));
         if (store.dialect === "postgres") candidates = candidates.forUpdate().skipLocked();
         const rows = await candidates.orderBy("created_at").execute();
         if (rows.length === 0) return [];

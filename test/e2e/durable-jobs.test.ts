@@ -39,7 +39,7 @@ async function moveBotToChild(current: Sandbox): Promise<BotProcess> {
 
 describe("songs as durable jobs", () => {
   it("tells the requester the bot restarted mid-song, records the call as interrupted, frees the hold and offers Try again", async () => {
-    sandbox = await startSandbox({ dashscope: { generationMs: 5_000 }, env: { QUOTA_USER_DAILY_SONGS: "1", JOB_LEASE_SECONDS: "2" } });
+    sandbox = await startSandbox({ dashscope: { generationMs: 5_000 }, env: { QUOTA_USER_DAILY_SONGS: "1" } });
     child = await moveBotToChild(sandbox);
     const user = sandbox.discord.createUser({ username: "unlucky" });
     const handle = await sandbox.discord.sendSlashCommand({ name: "song", user, options: prompt("crash course") });
@@ -80,7 +80,7 @@ describe("songs as durable jobs", () => {
   });
 
   it("delivers a song billed before the crash from its stored link, without composing it again", async () => {
-    sandbox = await startSandbox({ dashscope: { generationMs: 300 }, env: { JOB_LEASE_SECONDS: "2" } });
+    sandbox = await startSandbox({ dashscope: { generationMs: 300 } });
     child = await moveBotToChild(sandbox);
     // The song is composed and billed; fetching its file then hangs, and the process dies meanwhile.
     sandbox.dashscope.enqueue({ kind: "delay", ms: 20_000, path: "/results" });

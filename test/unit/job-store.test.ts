@@ -158,6 +158,15 @@ for (const makeBackend of [sqliteBackend, postgresBackend]) {
       expect(await jobs.adopt("b")).toEqual([]);
     });
 
+    it("never adopts from itself: a live process whose renewal came late keeps what it runs", async () => {
+      const jobs = await openJobs();
+      const job = await jobs.insert(newJob(), "a");
+      await jobs.claimNext("song", "a", 1);
+      now = new Date(now.getTime() + LEASE_MS + 1);
+      expect(await jobs.adopt("a")).toEqual([]);
+      expect((await jobs.adopt("b")).map((adopted) => adopted.id)).toEqual([job.id]);
+    });
+
     it("cancels only a job that is still queued", async () => {
       const jobs = await openJobs();
       const waiting = await jobs.insert(newJob(), "a");

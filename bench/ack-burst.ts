@@ -12,6 +12,8 @@
  * first, so that lazy loading (discord.js' handlers, the first statement) is not in the burst.
  * Also printed: the time until every request is a job row or a refusal (the database work the
  * acknowledgement no longer waits for), and how many were refused privately (none should be).
+ * The floor, in the same run: a bare discord.js client that only acknowledges
+ * (bench/ack-floor-client.ts), with the bot's `fetch` and with @discordjs/rest's undici `request`.
  * PostgreSQL: a database of its own on TEST_DATABASE_URL's server (default
  * postgres://postgres@127.0.0.1:5432/test), dropped afterwards; skipped, saying why, if unreachable.
  */
@@ -20,7 +22,9 @@ import { parseArgs } from "node:util";
 import { createTestDatabase } from "../test/e2e/shard-harness.js";
 import type { InteractionHandle } from "../test/fakes/discord/index.js";
 import { whyPostgresIsUnavailable } from "../test/postgres.js";
-import { formatPercentiles, percentile, sendSongBurst, startCrowdBot, waitUntil, type CrowdBot } from "./crowd.js";
+import { startFakeDashScope } from "../test/fakes/dashscope/index.js";
+import { startFakeDiscord } from "../test/fakes/discord/index.js";
+import { formatPercentiles, percentile, sendSongBurst, spawnBenchChild, startCrowdBot, waitUntil, type CrowdBot } from "./crowd.js";
 import { loadAverage } from "./stall-probe.js";
 
 const { values: args } = parseArgs({
@@ -95,6 +99,35 @@ async function measure(name: string, databaseUrl: () => Promise<{ url: string | 
     }
   }
   console.log(`  median p99 of ${runs}: ${percentile(p99s, 50).toFixed(1)} ms (target < 50 ms)`);
+}
+
+/** The acknowledgements of a bare client that does nothing else, against fresh fakes. */
+async function floorRun(variant: string[]): Promise<number[]> {
+  const discord = await startFakeDiscord();
+  const dashscope = await startFakeDashScope();
+  try {
+    const env = { DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.restUrl, DEV_GUILD_ID: discord.guilds[0]?.id ?? "" };
+    const client = await spawnBenchChild("ack-floor-client.ts", variant, env, "ready");
+    try {
+      await discord.waitForReady();
+      await (await sendSongBurst(discord, 1, { label: "warmup" }))[0]?.response(10_000);
+      const handles = await sendSongBurst(discord, members);
+      return (await Promise.all(handles.map((handle) => handle.response(30_000)))).map((response) => response.elapsedMs);
+    } finally {
+      await client.stop();
+    }
+  } finally {
+    await Promise.allSettled([discord.close(), dashscope.close()]);
+  }
+}
+
+if (!args["in-process"]) {
+  console.log(`\nFloor: a bare discord.js client that only acknowledges, ${members} at once, ${runs} run(s); ${loadAverage()}`);
+  for (const [label, variant] of [["fetch, as the bot", []], ["@discordjs/rest's undici request", ["--undici-request"]]] as const) {
+    for (let run = 1; run <= runs; run++) {
+      console.log(`  ${label}, run ${run}: acknowledgement ${formatPercentiles(await floorRun([...variant]))}; ${loadAverage()}`);
+    }
+  }
 }
 
 await measure("SQLite", async () => ({ url: undefined, drop: async () => {} }));

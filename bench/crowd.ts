@@ -3,13 +3,17 @@
  * from distinct members of the fake Discord's guild, and percentiles of a run's samples.
  */
 import { ApplicationCommandOptionType } from "discord.js";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { spawnBot, type BotProcess } from "../test/e2e/bot-process.js";
 import { parsedLogs, sandboxEnv, startSandbox } from "../test/e2e/harness.js";
 import { startFakeDashScope, type FakeDashScope, type FakeDashScopeOptions } from "../test/fakes/dashscope/index.js";
 import { startFakeDiscord, type FakeDiscord, type InteractionHandle } from "../test/fakes/discord/index.js";
+
+const benchDirectory = dirname(fileURLToPath(import.meta.url));
 
 /**
  * Sends `/song` from `count` new members at once (every dispatch started before any is awaited),
@@ -110,6 +114,33 @@ export async function startCrowdBot(options: {
       await bot.kill("SIGTERM");
       clearTimeout(killer);
       await closeFakes();
+    },
+  };
+}
+
+/**
+ * Runs `bench/<file>` in a child process with `env` (and only PATH and HOME besides), resolving
+ * once it prints a line equal to `readyLine`. `stop()` sends SIGTERM and waits for the exit.
+ */
+export async function spawnBenchChild(file: string, args: string[], env: Record<string, string>, readyLine: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(benchDirectory, file), ...args], {
+    cwd: join(benchDirectory, ".."),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+      if (output.split("\n").includes(readyLine)) resolve();
+    });
+    void exited.then(() => reject(new Error(`${file} exited before printing "${readyLine}"`)));
+  });
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }

@@ -13,6 +13,8 @@
  * the most songs in flight at once / the song's size; in flight = Fun-Music calls started − songs
  * posted. The peak often comes as the last songs are posted: RSS holds the garbage of songs
  * already posted until V8 collects it, and that is memory the machine must have. Linux only.
+ * BENCH_BOT_NODE_OPTIONS, if set, becomes the bot's NODE_OPTIONS (e.g. an `--import` preload that
+ * logs `process.memoryUsage()`, to see which part of the memory grows).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";

@@ -8,8 +8,9 @@
  * --quick: smaller sizes, for checking that the benchmarks still run (figures not comparable with
  * BENCHMARKS.md): the ledger with 100,000 rows and 1,000 writes instead of 1,000,000 and 5,000,
  * 3 chart renders per size instead of 10, one run per case for the audio, analysis and stall
- * benchmarks.
- * --no-postgres: the ledger benchmark on SQLite only.
+ * benchmarks, one acknowledgement burst per database, 40 songs in flight instead of 200, 40 queued
+ * requests instead of 200, 2 starts instead of 5.
+ * --no-postgres: the ledger and acknowledgement benchmarks on SQLite only.
  * Exits non-zero if any benchmark failed, after running the others.
  */
 import { spawn } from "node:child_process";
@@ -46,6 +47,14 @@ const benchmarks: { file: string; args: string[]; quickArgs: string[] }[] = [
   { file: "analysis-long.ts", args: [], quickArgs: ["--quick"] },
   // Issue 8: main-thread stalls during a delivery, a re-encode, a split and a chart.
   { file: "main-thread-stalls.ts", args: [], quickArgs: ["--quick"] },
+  // Issue 8: acknowledgement latency of 200 simultaneous /song (SQLite, PostgreSQL, a bare client's floor).
+  { file: "ack-burst.ts", args: args["no-postgres"] ? ["--no-postgres"] : [], quickArgs: ["--runs", "1"] },
+  // Issue 8: resident memory per in-flight 5 MB song, 200 at once (bot in a child process).
+  { file: "song-memory.ts", args: [], quickArgs: ["--songs", "40"] },
+  // Issue 8: progress edits per second and the longest unchanged wait, 200 queued at the defaults.
+  { file: "progress-edits.ts", args: [], quickArgs: ["--requests", "40"] },
+  // Issue 8: `npm start` once built.
+  { file: "startup.ts", args: ["--warm"], quickArgs: ["--runs", "2"] },
 ];
 
 function runBenchmark(file: string, benchArgs: string[]): Promise<number> {

@@ -28,7 +28,7 @@ import {
   type AnalysisServices,
 } from "./discord/analysis/flow.js";
 import { showJobProgress } from "./discord/job-reply.js";
-import { handleJobAction } from "./discord/job-requests.js";
+import { createAcknowledgementGate, handleJobAction } from "./discord/job-requests.js";
 import { createAnalyzeAudioCommand } from "./discord/analysis/command.js";
 import { createLimitsCommand } from "./discord/usage/limits-command.js";
 import { createSettingsCommand } from "./discord/usage/settings-command.js";
@@ -194,6 +194,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
   });
 
   const admissions = new Set<string>();
+  const acknowledgements = createAcknowledgementGate();
   const analysisServices: AnalysisServices = {
     conversations,
     guildSettings,
@@ -201,10 +202,11 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
     runner,
     metering,
     admissions,
+    acknowledgements,
     model: config.qwenAudioModel,
     maxParts: config.analysisMaxPieces,
   };
-  const songServices: SongServices = { checkSongInput, songRecords, jobs, runner, metering, admissions, musicModel: config.funMusicModel };
+  const songServices: SongServices = { checkSongInput, songRecords, jobs, runner, metering, admissions, acknowledgements, musicModel: config.funMusicModel };
 
   // Holds left by a crash expire on their own, and old records are of no more use (their links
   // expired); the sweep just keeps the tables small.
@@ -239,6 +241,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
               runner,
               metering,
               admissions,
+              acknowledgements,
               retry: {
                 song: (retryInteraction, job, retryContext) => retrySong(retryInteraction, job, songServices, retryContext),
                 analysis: (retryInteraction, job, retryContext) => retryAnalysis(retryInteraction, job, analysisServices, retryContext),

@@ -21,7 +21,59 @@ import { newReference, type HandlerContext } from "./router.js";
 /** An interaction token lasts 15 minutes from the interaction's creation. */
 const INTERACTION_TOKEN_MS = 15 * 60_000;
 
-export type JobRequestServices = { jobs: JobStore; runner: JobRunner; metering: Metering; admissions: Set<string> };
+export type JobRequestServices = {
+  jobs: JobStore;
+  runner: JobRunner;
+  metering: Metering;
+  admissions: Set<string>;
+  acknowledgements: AcknowledgementGate;
+};
+
+/**
+ * Holds back the database work of acknowledged requests while other acknowledgements are still
+ * being sent. In a crowd (200 `/song` at once) the main thread otherwise runs quota checks and job
+ * inserts of the first requests between the sends of the later ones' acknowledgements (on SQLite,
+ * synchronously), and those arrive late. Never longer than `maxWaitMs`, so a steady stream of
+ * interactions can't starve the work.
+ */
+export type AcknowledgementGate = {
+  /** Sends an acknowledgement, counted as in flight until it is answered. */
+  send<T>(acknowledgement: Promise<T>): Promise<T>;
+  /** Resolves when no acknowledgement is in flight (or after `maxWaitMs`). */
+  idle(): Promise<void>;
+};
+
+export function createAcknowledgementGate(options: { maxWaitMs: number } = { maxWaitMs: 2_000 }): AcknowledgementGate {
+  let inFlight = 0;
+  let waiters: Array<() => void> = [];
+  const release = () => {
+    const ready = waiters;
+    waiters = [];
+    for (const resolve of ready) resolve();
+  };
+  return {
+    async send(acknowledgement) {
+      inFlight += 1;
+      try {
+        return await acknowledgement;
+      } finally {
+        inFlight -= 1;
+        if (inFlight === 0) release();
+      }
+    },
+    idle() {
+      if (inFlight === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.maxWaitMs);
+        timer.unref?.();
+        waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
 
 /**
  * Accepts a request as a durable job, which owns the reply from then on. The acknowledgement comes
@@ -42,7 +94,8 @@ export async function newJobFor(
   if (services.admissions.has(admission)) throw new UserError("busy");
   services.admissions.add(admission);
   try {
-    await interaction.deferReply(request.ephemeral ? { flags: MessageFlags.Ephemeral } : {});
+    await services.acknowledgements.send(interaction.deferReply(request.ephemeral ? { flags: MessageFlags.Ephemeral } : {}));
+    await services.acknowledgements.idle();
     if (await services.jobs.unfinishedJobOf(interaction.user.id, request.kind)) throw new UserError("busy");
     await request.prepare?.();
     const reservationId = await request.reserve();

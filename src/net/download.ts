@@ -92,7 +92,7 @@ export function createDownloader(options: {
         discard(body);
         throw new DownloadError("too-large", `file of ${declared} bytes is over the ${maxBytes}-byte cap`);
       }
-      return await readCapped(body, maxBytes, current.host, timeout);
+      return await readCapped(body, maxBytes, current.host, timeout, Number.isFinite(declared) && declared > 0 ? declared : undefined);
     }
     throw new DownloadError("network", `too many redirects downloading from ${new URL(url).host}`);
   };
@@ -104,22 +104,38 @@ function discard(body: Dispatcher.ResponseData["body"]): void {
   body.destroy();
 }
 
-async function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number, host: string, timeout: AbortSignal): Promise<Buffer> {
+/**
+ * Reads a body under the cap. With a declared length the bytes go straight into one buffer of that
+ * size, so a song is held once while it downloads, not as chunks and then their concatenation.
+ */
+async function readCapped(body: Dispatcher.ResponseData["body"], maxBytes: number, host: string, timeout: AbortSignal, declaredBytes?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let received = 0;
+  let whole = declaredBytes === undefined ? undefined : Buffer.allocUnsafe(declaredBytes);
   try {
     for await (const chunk of body) {
-      received += (chunk as Buffer).length;
+      const bytes = chunk as Buffer;
+      received += bytes.length;
       if (received > maxBytes) {
         discard(body);
         throw new DownloadError("too-large", `file from ${host} is over the ${maxBytes}-byte cap`);
       }
-      chunks.push(chunk as Buffer);
+      if (whole && received <= whole.length) {
+        bytes.copy(whole, received - bytes.length);
+        continue;
+      }
+      // More than declared (a wrong Content-Length): keep everything as chunks from here on.
+      if (whole) {
+        chunks.push(whole.subarray(0, received - bytes.length));
+        whole = undefined;
+      }
+      chunks.push(bytes);
     }
   } catch (error) {
     if (error instanceof DownloadError) throw error;
     if (timeout.aborted) throw new DownloadError("timeout", `download from ${host} timed out`, { cause: error });
     throw new DownloadError("network", `download from ${host} broke off`, { cause: error });
   }
+  if (whole) return received === whole.length ? whole : whole.subarray(0, received);
   return Buffer.concat(chunks, received);
 }

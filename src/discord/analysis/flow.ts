@@ -24,7 +24,7 @@ import type { LocalTranslate } from "../failure-text.js";
 import { ledgerGuildIdOf } from "../install-context.js";
 import { isInteractionTokenGone } from "../channel-fallback.js";
 import { jobReplyFor } from "../job-reply.js";
-import { endJobWithoutResult, newJobFor, tellJobEnded } from "../job-requests.js";
+import { endJobWithoutResult, newJobFor, tellJobEnded, type AcknowledgementGate } from "../job-requests.js";
 import { discordLimits, ellipsize } from "../limits.js";
 import type { HandlerContext } from "../router.js";
 import { groupEmbedsIntoMessages } from "../song/layout.js";
@@ -40,6 +40,7 @@ export type AnalysisServices = {
   metering: Metering;
   /** Requests being accepted in this process right now (see `newJobFor`). */
   admissions: Set<string>;
+  acknowledgements: AcknowledgementGate;
   model: string;
   /** `ANALYSIS_MAX_PARTS`: the most parts a recording is analysed in (for the quota hold). */
   maxParts: number;

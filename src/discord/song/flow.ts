@@ -8,7 +8,7 @@ import type { Metering } from "../../usage/metering.js";
 import { newSongId, type SongRecord, type SongRecordStore } from "../../songs/song-records.js";
 import { ledgerGuildIdOf } from "../install-context.js";
 import { jobReplyFor } from "../job-reply.js";
-import { endJobWithoutResult, newJobFor } from "../job-requests.js";
+import { endJobWithoutResult, newJobFor, type AcknowledgementGate } from "../job-requests.js";
 import type { HandlerContext } from "../router.js";
 import { chooseSongFile, deliverSong, type FitUnderBytes } from "./delivery.js";
 import { songFileName, songTitle } from "./layout.js";
@@ -22,6 +22,7 @@ export type SongServices = {
   metering: Metering;
   /** Requests being accepted in this process right now (see `newJobFor`). */
   admissions: Set<string>;
+  acknowledgements: AcknowledgementGate;
   /** The Fun-Music model songs are made with, for the quota's cost hold. */
   musicModel: string;
 };

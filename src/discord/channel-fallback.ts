@@ -19,10 +19,11 @@ export function isInteractionTokenGone(error: unknown): boolean {
 export async function sendToChannel(interaction: RepliableInteraction, message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void> {
   const channel = interaction.channelId ? await interaction.client.channels.fetch(interaction.channelId) : null;
   if (!channel?.isSendable()) throw new Error(`channel ${interaction.channelId ?? "(none)"} is not one the bot can post in`);
-  const mention = `<@${interaction.user.id}>`;
-  await channel.send({
-    ...message,
-    content: message.content ? `${mention} ${message.content}` : mention,
-    allowedMentions: { parse: [], users: [interaction.user.id] },
-  });
+  await channel.send(mentioningOnly(interaction.user.id, message));
+}
+
+/** A channel message that mentions the requester, and pings nobody else. */
+export function mentioningOnly(userId: string, message: Omit<MessageCreateOptions, "allowedMentions">): MessageCreateOptions {
+  const mention = `<@${userId}>`;
+  return { ...message, content: message.content ? `${mention} ${message.content}` : mention, allowedMentions: { parse: [], users: [userId] } };
 }

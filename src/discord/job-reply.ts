@@ -18,7 +18,7 @@ import type { Job } from "../jobs/job-store.js";
 import type { JobProgress } from "../jobs/progress-board.js";
 import { encodeCustomId, type JobAction } from "./custom-id.js";
 import type { LocalTranslate } from "./failure-text.js";
-import { isInteractionTokenGone } from "./channel-fallback.js";
+import { isInteractionTokenGone, mentioningOnly } from "./channel-fallback.js";
 import { discordLimits, ellipsize } from "./limits.js";
 import { formatElapsed } from "./progress.js";
 import { serverCatalogLocaleOf } from "../i18n/index.js";
@@ -74,7 +74,6 @@ function isChannelOutOfReach(error: unknown): boolean {
 
 export function jobReplyFor(client: Client<true>, job: Job): JobReply {
   const webhook = new InteractionWebhook(client, job.applicationId, job.interactionToken);
-  const mention = `<@${job.userId}>`;
   const toRequester = async (message: Omit<MessageCreateOptions, "allowedMentions">) => {
     const user = await client.users.fetch(job.userId);
     await user.send({ ...message, allowedMentions: noMentions });
@@ -129,7 +128,7 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
         return;
       }
       try {
-        await channel.send({ ...message, content: message.content ? `${mention} ${message.content}` : mention, allowedMentions: { parse: [], users: [job.userId] } });
+        await channel.send(mentioningOnly(job.userId, message));
       } catch (error) {
         if (!isChannelOutOfReach(error)) throw error;
         await toRequester(message);

@@ -4,14 +4,13 @@ import type { AnalysisConversation, AnalysisPiece, ConversationStore } from "../
 import type { RecordingAnalysis } from "../analysis/prepare-and-ask.js";
 import type { AnalysisQuestion } from "../analysis/prompts.js";
 import type { AudioSource } from "../analysis/sources.js";
-import { DashScopeError } from "../dashscope/errors.js";
+import { DashScopeError, DashScopeOutcomeUnknownError } from "../dashscope/errors.js";
 import { UserError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createCallLedger, type CallLedger } from "../usage/call-ledger.js";
 import { textInputTokens, type Metering } from "../usage/metering.js";
 import type { Job } from "./job-store.js";
 import type { JobContext, JobKindWork } from "./runner.js";
-import { isOutcomeUnknown } from "./song-job.js";
 
 const questionSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("overview") }),
@@ -118,7 +117,7 @@ async function recordCall(outcome: PieceCallOutcome, ledger: CallLedger, log: Lo
   }
   const { failure } = outcome;
   const requestId = failure.error instanceof DashScopeError ? failure.error.requestId : undefined;
-  if (isOutcomeUnknown(failure.error)) {
+  if (failure.error instanceof DashScopeOutcomeUnknownError) {
     await ledger.interrupted({ occurredAt: failure.occurredAt, requestId, latencyMs: failure.latencyMs });
     return;
   }
@@ -201,7 +200,7 @@ export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
       for (const failure of result.failed) context.log.warn({ err: failure.error, startSeconds: failure.startSeconds }, "a part of the audio could not be analysed");
       const first = result.failed[0];
       if (result.answers.length === 0 && first) {
-        await end(job, ledger, isOutcomeUnknown(first.error) ? { kind: "interrupted", reason: "outcome-unknown", error: first.error } : { kind: "failed", error: first.error }, context);
+        await end(job, ledger, first.error instanceof DashScopeOutcomeUnknownError ? { kind: "interrupted", reason: "outcome-unknown", error: first.error } : { kind: "failed", error: first.error }, context);
         return;
       }
       await ledger.close();

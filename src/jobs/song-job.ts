@@ -59,11 +59,6 @@ export type SongJobDeps = {
   timeoutMs: number;
 };
 
-/** A DashScope error whose call may have been billed (sent, then no usable answer). */
-export function isOutcomeUnknown(error: unknown): error is DashScopeOutcomeUnknownError {
-  return error instanceof DashScopeOutcomeUnknownError;
-}
-
 function ledgerFor(job: Job, deps: SongJobDeps): CallLedger {
   return createCallLedger(deps.metering, {
     reservationId: job.reservationId,
@@ -129,7 +124,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
         });
       } catch (error) {
         if (billed) throw error;
-        if (isOutcomeUnknown(error)) {
+        if (error instanceof DashScopeOutcomeUnknownError) {
           context.log.warn({ err: error }, "the song call's outcome is unknown; it may have been billed");
           await interrupt(job, context, "outcome-unknown", { occurredAt: callStarted, error });
           return;

@@ -1,43 +1,80 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { formatElapsed, startProgressReporter } from "../../src/discord/progress.js";
+import { formatElapsed } from "../../src/discord/progress.js";
+import type { Job } from "../../src/jobs/job-store.js";
+import { createProgressBoard, type JobProgress } from "../../src/jobs/progress-board.js";
 
 afterEach(() => vi.useRealTimers());
 
-describe("progress reporter", () => {
-  it("edits at most once per interval and skips unchanged text", async () => {
+const jobNamed = (id: string) => ({ id, createdAt: new Date(0) }) as Job;
+const queued = (position: number): JobProgress => ({ phase: "queued", position, requeued: false });
+
+describe("the progress board", () => {
+  it("edits a reply when what it shows changes, otherwise only at the heartbeat", async () => {
     vi.useFakeTimers();
     const edits: string[] = [];
-    let text = "a";
-    const reporter = startProgressReporter({ render: () => text, edit: async (t) => void edits.push(t), intervalMs: 1000 });
-    await vi.advanceTimersByTimeAsync(999);
-    expect(edits).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
-    await vi.advanceTimersByTimeAsync(3000);
-    expect(edits).toEqual(["a"]);
-    text = "b";
+    const board = createProgressBoard({
+      edit: async (job, progress) => void edits.push(`${job.id}:${JSON.stringify(progress)}`),
+      tickMs: 1000,
+      heartbeatMs: 5000,
+      editsPerSecond: 10,
+      onError: () => {},
+      now: () => Date.now(),
+    });
+    board.set(jobNamed("a"), queued(2));
     await vi.advanceTimersByTimeAsync(1000);
-    expect(edits).toEqual(["a", "b"]);
-    await reporter.stop();
+    expect(edits).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(edits).toHaveLength(1);
+    board.set(jobNamed("a"), queued(1));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(edits).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(edits).toHaveLength(3);
+    await board.stop();
   });
 
-  it("stop waits for an edit under way so the final message is never overwritten", async () => {
+  it("keeps all edits within its budget, changes first", async () => {
+    vi.useFakeTimers();
+    const edited: string[] = [];
+    const board = createProgressBoard({
+      edit: async (job) => void edited.push(job.id),
+      tickMs: 1000,
+      heartbeatMs: 60_000,
+      editsPerSecond: 2,
+      onError: () => {},
+      now: () => Date.now(),
+    });
+    for (const id of ["a", "b", "c", "d"]) board.set(jobNamed(id), queued(1));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(edited).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(new Set(edited)).toEqual(new Set(["a", "b", "c", "d"]));
+    await board.stop();
+  });
+
+  it("waits, when a job leaves it, for that job's edit under way, so the final message is never overwritten", async () => {
     vi.useFakeTimers();
     let finishEdit!: () => void;
     let editDone = false;
-    const reporter = startProgressReporter({
-      render: () => "x",
+    const board = createProgressBoard({
       edit: () => new Promise<void>((resolve) => (finishEdit = () => ((editDone = true), resolve()))),
-      intervalMs: 10,
+      tickMs: 10,
+      heartbeatMs: 1000,
+      editsPerSecond: 100,
+      onError: () => {},
+      now: () => Date.now(),
     });
+    board.set(jobNamed("a"), queued(1));
     await vi.advanceTimersByTimeAsync(10);
-    const stopped = reporter.stop();
-    let stopResolved = false;
-    void stopped.then(() => (stopResolved = true));
+    const removed = board.remove("a");
+    let removeResolved = false;
+    void removed.then(() => (removeResolved = true));
     await vi.advanceTimersByTimeAsync(50);
-    expect(stopResolved).toBe(false);
+    expect(removeResolved).toBe(false);
     finishEdit();
-    await stopped;
+    await removed;
     expect(editDone).toBe(true);
+    await board.stop();
   });
 
   it("formats elapsed time as m:ss", () => {

@@ -15,6 +15,7 @@ import {
   type WebhookMessageEditOptions,
 } from "discord.js";
 import type { Job } from "../jobs/job-store.js";
+import type { Logger } from "../log.js";
 import type { JobProgress } from "../jobs/progress-board.js";
 import { encodeCustomId, type JobAction } from "./custom-id.js";
 import type { LocalTranslate } from "./failure-text.js";
@@ -56,6 +57,12 @@ export type JobReply = {
   toChannel(message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void>;
   /** Sends the requester a direct message. */
   toRequester(message: Omit<MessageCreateOptions, "allowedMentions">): Promise<void>;
+  /**
+   * Once the token is gone and the job's last word goes elsewhere (the channel, a DM), deletes the
+   * public reply with the bot's own token, so it is not left on its last progress line ("Composing…",
+   * "position 3 in the queue"). Once per reply; a failure (a server without the bot) is only logged.
+   */
+  removeExpiredPlaceholder(log: Logger): Promise<void>;
 };
 
 const TOKEN_MARGIN_MS = 60_000;
@@ -78,6 +85,7 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
     const user = await client.users.fetch(job.userId);
     await user.send({ ...message, allowedMentions: noMentions });
   };
+  let placeholderRemoved = false;
   return {
     t: localTranslator(job.locale),
     // Outside a server there is no server language: the member's own (as the router does).
@@ -135,6 +143,16 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
       }
     },
     toRequester,
+    async removeExpiredPlaceholder(log) {
+      // A private reply is the requester's alone, and the bot's token can't reach it anyway.
+      if (placeholderRemoved || job.ephemeral || job.replyMessageId === null || job.channelId === null) return;
+      placeholderRemoved = true;
+      try {
+        await client.rest.delete(Routes.channelMessage(job.channelId, job.replyMessageId));
+      } catch (error) {
+        log.warn({ err: error }, "could not remove the reply left from before the interaction token ran out");
+      }
+    },
   };
 }
 

@@ -94,7 +94,10 @@ export async function newJobFor(
   if (services.admissions.has(admission)) throw new UserError("busy");
   services.admissions.add(admission);
   try {
-    await services.acknowledgements.send(interaction.deferReply(request.ephemeral ? { flags: MessageFlags.Ephemeral } : {}));
+    // With the response: the reply's message id, to remove a public placeholder once the token is gone.
+    const acknowledged = await services.acknowledgements.send(
+      interaction.deferReply(request.ephemeral ? { flags: MessageFlags.Ephemeral, withResponse: true } : { withResponse: true }),
+    );
     await services.acknowledgements.idle();
     if (await services.jobs.unfinishedJobOf(interaction.user.id, request.kind)) throw new UserError("busy");
     await request.prepare?.();
@@ -115,6 +118,7 @@ export async function newJobFor(
           interactionToken: interaction.token,
           tokenExpiresAt: new Date(interaction.createdTimestamp + INTERACTION_TOKEN_MS),
           ephemeral: request.ephemeral,
+          replyMessageId: acknowledged.interaction.responseMessageId,
           attachmentLimitBytes: interaction.attachmentSizeLimit ?? discordLimits.defaultAttachmentBytes,
           input: request.input,
           reservationId,
@@ -165,6 +169,7 @@ export async function tellJobEnded(reply: JobReply, job: Job, message: { text: s
     }
     await reply.toChannel({ content: message.text }).catch((channelError: unknown) => log.error({ err: channelError }, "could not tell the requester how their job ended"));
   }
+  await reply.removeExpiredPlaceholder(log);
 }
 
 /** How a job ended without a result: refused or failed, or interrupted with an unknown outcome. */

@@ -45,6 +45,8 @@ export type Job = {
   interactionToken: string;
   tokenExpiresAt: Date;
   ephemeral: boolean;
+  /** The reply's message id, given with the acknowledgement; what is left to reach it once the token is gone. */
+  replyMessageId: string | null;
   attachmentLimitBytes: number;
   input: unknown;
   reservationId: string | null;
@@ -72,6 +74,7 @@ export type NewJob = Pick<
   | "interactionToken"
   | "tokenExpiresAt"
   | "ephemeral"
+  | "replyMessageId"
   | "attachmentLimitBytes"
   | "input"
   | "reservationId"
@@ -134,6 +137,7 @@ function fromRow(row: JobRow): Job {
     interactionToken: row.interaction_token,
     tokenExpiresAt: new Date(Number(row.token_expires_at)),
     ephemeral: row.ephemeral === 1,
+    replyMessageId: row.reply_message_id,
     attachmentLimitBytes: Number(row.attachment_limit_bytes),
     input: JSON.parse(row.input_json) as unknown,
     reservationId: row.reservation_id,
@@ -199,6 +203,7 @@ export function createJobStore(store: UsageStore, options: { leaseMs: number }):
           interaction_token: job.interactionToken,
           token_expires_at: job.tokenExpiresAt.getTime(),
           ephemeral: job.ephemeral ? 1 : 0,
+          reply_message_id: job.replyMessageId,
           attachment_limit_bytes: job.attachmentLimitBytes,
           input_json: JSON.stringify(job.input),
           reservation_id: job.reservationId,

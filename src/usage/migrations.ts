@@ -419,6 +419,20 @@ const failureIndex: Migration = {
   },
 };
 
+/**
+ * The id of a job's public reply message, so that a reply whose interaction token ran out (a long
+ * wait in the queue) can still be removed with the bot's own token instead of being left on its last
+ * progress line when the result goes to the channel.
+ */
+const jobReplyMessage: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable("bot_jobs").addColumn("reply_message_id", "text").execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable("bot_jobs").dropColumn("reply_message_id").execute();
+  },
+};
+
 export const usageMigrations: Readonly<Record<string, Migration>> = {
   "0001_ledger": ledger,
   "0002_quotas": quotas,
@@ -428,6 +442,7 @@ export const usageMigrations: Readonly<Record<string, Migration>> = {
   "0006_guild_names": guildNames,
   "0007_member_snapshots": memberSnapshots,
   "0008_failure_index": failureIndex,
+  "0009_job_reply_message": jobReplyMessage,
 };
 
 export const MIGRATION_TABLE = "usage_migration";

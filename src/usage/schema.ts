@@ -206,6 +206,8 @@ export interface BotJobTable {
   lease_owner: string | null;
   /** Epoch ms. */
   lease_expires_at: number | null;
+  /** The public reply's message id, when Discord gave it with the acknowledgement. */
+  reply_message_id: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ApplicationCommandOptionType } from "discord.js";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { startFakeDiscord, type FakeDiscord, type FakeMessageView } from "../fakes/discord/index.js";
 import { type Sandbox, startSandbox, waitUntilAccepted } from "./harness.js";
 
@@ -40,7 +40,7 @@ describe("/song at the edges", () => {
     expect((calls[1]?.receivedAt ?? 0) - (calls[0]?.receivedAt ?? 0)).toBeGreaterThanOrEqual(1000);
   });
 
-  it("posts a song that outlived its interaction token in the channel, mentioning only the requester", async () => {
+  it("posts a song that outlived its interaction token in the channel, mentioning only the requester, and removes the stale placeholder", async () => {
     sandbox = await startSandbox({ discord: { interactionTokenLifetimeMs: 1500 }, dashscope: { generationMs: 2500 } });
     const user = sandbox.discord.createUser({ username: "patient" });
     const handle = await sandbox.discord.sendSlashCommand({ name: "song", user, options: [text("prompt", "slow dawn")] });
@@ -56,7 +56,25 @@ describe("/song at the edges", () => {
     expect(posted?.attachments[0]?.filename).toBe("slow-dawn.mp3");
     expect(posted?.allowedMentions).toEqual({ parse: [], users: [user.id] });
     expect(handle.requests().some((r) => r.status === 401)).toBe(true);
+    // The reply the token can no longer edit is not left on "Composing…": the bot's token removes it.
+    await vi.waitFor(() => expect(handle.originalDeleted).toBe(true), { timeout: 5_000 });
   });
+});
+
+describe("a song request that ends without a song after its token ran out", () => {
+  it("tells the requester by direct message and removes the public placeholder, leaving nothing on a progress line", async () => {
+    sandbox = await startSandbox({ discord: { interactionTokenLifetimeMs: 1_500 }, dashscope: { generationMs: 2_500 } });
+    // The answer breaks off mid-body after the token is gone: its outcome is unknown.
+    sandbox.dashscope.enqueue({ kind: "reset-mid-stream", afterEvents: 0 });
+    const user = sandbox.discord.createUser({ username: "late" });
+    const handle = await sandbox.discord.sendSlashCommand({ name: "song", user, options: [text("prompt", "broken radio")] });
+    await handle.response();
+    const dm = sandbox.discord.botDmChannelId(user.id);
+    const current = sandbox;
+    await vi.waitFor(() => expect(current.discord.messages(dm).filter((m) => m.fromBot)).toHaveLength(1), { timeout: 30_000 });
+    expect(sandbox.discord.messages(dm).find((m) => m.fromBot)?.content).toMatch(/may have been charged/);
+    await vi.waitFor(() => expect(handle.originalDeleted).toBe(true), { timeout: 5_000 });
+  }, 60_000);
 });
 
 describe("Analyze audio with the default settings", () => {

@@ -26,6 +26,7 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     interactionToken: "secret-token",
     tokenExpiresAt: new Date(Date.now() + 15 * 60_000),
     ephemeral: false,
+    replyMessageId: "100000000000000003",
     attachmentLimitBytes: 10 * 1024 * 1024,
     input: { prompt: "a song", gender: "female", format: "mp3", watermark: false },
     reservationId: null,

@@ -136,6 +136,7 @@ export function createAnalysisReplies(client: Client, deps: { conversations: Con
         return;
       }
       await reply.toChannel(message);
+      await reply.removeExpiredPlaceholder(log);
     },
     ended: (job, ending, log) => endJobWithoutResult(replyOf(job), job, ending, log),
   };

@@ -122,6 +122,7 @@ export async function deliverSong(
   if (viaChannel) {
     log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");
     await reply.toChannel(payload(file));
+    await reply.removeExpiredPlaceholder(log);
   } else {
     try {
       // The file is streamed into the request (no copies of the song); link-only edits are plain.
@@ -131,6 +132,7 @@ export async function deliverSong(
       if (isInteractionTokenGone(error)) {
         log.warn({ requestId: song.requestId }, "the interaction token expired before the song was ready; posting it in the channel");
         await reply.toChannel(payload(file));
+        await reply.removeExpiredPlaceholder(log);
         viaChannel = true;
       } else {
         if (!song.url) throw error;

@@ -210,6 +210,7 @@ export const discordError = {
   missingAccess: () => httpError(403, 50001, "Missing Access"),
   cannotEditOthersMessage: () => httpError(403, 50005, "Cannot edit a message authored by another user"),
   emptyMessage: () => httpError(400, 50006, "Cannot send an empty message"),
+  missingPermissions: () => httpError(403, 50013, "Missing Permissions"),
   // 403 when the DM channel exists but the user shares no server with the bot and did not install it.
   cannotMessageUser: () => httpError(403, 50007, "Cannot send messages to this user"),
   invalidWebhookToken: () => httpError(401, 50027, "Invalid Webhook Token"),

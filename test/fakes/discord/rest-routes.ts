@@ -352,6 +352,8 @@ export const botRoutes: readonly Route[] = [
     auth: "bot",
     handle: (context) => {
       const message = channelMessage(context);
+      // Another user's message needs Manage Messages, which the fake's bot is not given.
+      if (!message.fromBot) throw discordError.missingPermissions();
       deleteStoredMessage(context.world, message);
       fireMessageEvent(context, "delete", message);
       return { status: 204 };

@@ -137,6 +137,7 @@ export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
   };
 
   const deliver = async (job: Job, conversation: AnalysisConversation, answerIndex: number, context: JobContext) => {
+    await context.endProgress();
     try {
       await deps.replies.deliver(job, conversation, answerIndex, context.log);
     } catch (error) {
@@ -154,6 +155,7 @@ export function createAnalysisJobWork(deps: AnalysisJobDeps): JobKindWork {
     const state = ending.kind === "failed" ? "failed" : "interrupted";
     const errorCode = ending.kind === "interrupted" ? "Interrupted" : ending.error instanceof DashScopeError ? ending.error.code : ending.error instanceof UserError ? ending.error.messageKey : "Unexpected";
     await context.update({ state, errorCode });
+    await context.endProgress();
     await deps.replies.ended(job, ending, context.log);
   };
 

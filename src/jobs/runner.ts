@@ -10,6 +10,11 @@ export type JobContext = {
   /** Changes the job; false when this process no longer holds it (it was adopted elsewhere). */
   update(patch: JobPatch): Promise<boolean>;
   progress(progress: JobProgress): void;
+  /**
+   * Stops the job's progress edits and waits for one under way, so that the edit that follows (the
+   * result, or why there is none) is the last: a late progress edit would overwrite it.
+   */
+  endProgress(): Promise<void>;
   /** Aborted when the process gives up the job (shutdown past the grace period). */
   signal: AbortSignal;
 };
@@ -83,6 +88,7 @@ export function createJobRunner(options: {
     log: logger.child({ jobId: job.id, kind: job.kind, interactionId: job.interactionId, userId: job.userId, guildId: job.guildId }),
     update: (patch) => jobs.update(job.id, owner, patch),
     progress: (progress) => board.set(job, progress),
+    endProgress: () => board.remove(job.id),
     signal: abort.signal,
   });
 

@@ -42,8 +42,11 @@ export type SongJobEnding =
 
 /** What a song job needs of Discord: post the song, or say why there is none. */
 export type SongReplies = {
-  /** Posts the song as the job's reply (or in the channel once the token is gone); bytes posted. */
-  deliver(job: Job, input: SongJobInput, song: GeneratedSong, log: Logger): Promise<{ bytesDelivered: number }>;
+  /**
+   * Posts the song as the job's reply (or in the channel once the token is gone); bytes posted.
+   * Calls `endProgress` once the file is ready, right before the edit that shows the song.
+   */
+  deliver(job: Job, input: SongJobInput, song: GeneratedSong, log: Logger, endProgress: () => Promise<void>): Promise<{ bytesDelivered: number }>;
   /** The final word for a job that produced no song. */
   ended(job: Job, ending: SongJobEnding, log: Logger): Promise<void>;
 };
@@ -77,12 +80,13 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
     context.progress({ phase: "finishing" });
     let bytesDelivered: number;
     try {
-      ({ bytesDelivered } = await deps.replies.deliver(job, input, song, context.log));
+      ({ bytesDelivered } = await deps.replies.deliver(job, input, song, context.log, context.endProgress));
     } catch (error) {
       // Delivery falls back to the link, the channel and a DM on its own; past all of them the job
       // still ends, with a word to the requester, rather than stay billed for ever.
       context.log.error({ err: error, requestId: song.requestId, url: song.url }, "the billed song could not be delivered");
       await context.update({ state: "failed", errorCode: "DeliveryFailed" });
+      await context.endProgress();
       await deps.replies.ended(job, { kind: "failed", error }, context.log);
       return;
     }
@@ -95,6 +99,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
     await ledger.interrupted({ occurredAt: call?.occurredAt ?? job.updatedAt, requestId: call?.error.requestId ?? job.requestId ?? undefined, latencyMs: 0 });
     await ledger.close();
     await context.update({ state: "interrupted", errorCode: "Interrupted" });
+    await context.endProgress();
     await deps.replies.ended(job, { kind: "interrupted", reason, ...(call ? { error: call.error } : {}) }, context.log);
   };
 
@@ -134,6 +139,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
         }
         await ledger.close();
         await context.update({ state: "failed", errorCode: error instanceof DashScopeError ? error.code : "Unexpected" });
+        await context.endProgress();
         await deps.replies.ended(job, { kind: "failed", error }, context.log);
         return;
       }

@@ -64,7 +64,7 @@ export async function requestSong(interaction: RepliableInteraction, input: Song
 export function createSongReplies(client: Client, deps: { songRecords: SongRecordStore; fitUnderBytes: FitUnderBytes }): SongReplies {
   const replyOf = (job: Job) => jobReplyFor(client as Client<true>, job);
   return {
-    async deliver(job, input, song, log) {
+    async deliver(job, input, song, log, endProgress) {
       const reply = replyOf(job);
       const { promptIgnored, ...songInput } = input;
       const title = songTitle(songInput, song.lyrics, reply.tPublic("song.untitled"));
@@ -84,6 +84,7 @@ export function createSongReplies(client: Client, deps: { songRecords: SongRecor
       await deps.songRecords.save(record);
       // Still under the progress message: re-encoding a long wav takes seconds.
       const file = await chooseSongFile(song, title, job.attachmentLimitBytes, deps.fitUnderBytes, log);
+      await endProgress();
       const { viaChannel } = await deliverSong(reply, song, record, file, { log, limitBytes: job.attachmentLimitBytes, requesterName: job.userName });
       // Sent after delivery: Discord turns the first follow-up after a defer into the reply itself.
       if (promptIgnored && !viaChannel) {

@@ -96,10 +96,21 @@ describe("/song end to end", () => {
   });
 
   it("streams when the lyrics fit the streaming limits, showing the seconds of audio received", async () => {
+    // A stream of its own that lasts several of the progress board's 1-s ticks, so that a loaded
+    // machine still shows the seconds received before the song is done.
+    const slow = await startSandbox({ dashscope: { generationMs: 5_000, songSeconds: 8 } });
+    try {
+      await streamsShowingSeconds(slow);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  async function streamsShowingSeconds(sandbox: Sandbox): Promise<void> {
     const user = sandbox.discord.createUser({ username: "ben" });
     const lyrics = englishWords(220);
     const handle = await sandbox.discord.sendSlashCommand({ name: "song", user, options: songOptions({ lyrics: lyrics.replace(/\n/g, "\\n"), gender: "male", format: "wav" }) });
-    const reply = await handle.waitForOriginal(hasSong, 20_000);
+    const reply = await handle.waitForOriginal(hasSong, 30_000);
 
     const call = musicCalls(sandbox).at(-1);
     expect(call?.sse).toBe(true);
@@ -115,7 +126,7 @@ describe("/song end to end", () => {
     expect(reply.attachments[0]?.filename).toMatch(/\.wav$/);
     expect(reply.attachments[0]?.bytes.equals(expected.bytes)).toBe(true);
     expect(reply.embeds[0]?.description).toContain("**Chorus**");
-  });
+  }
 
   it("sings the lyrics and tells the user privately that the prompt was not used when both are given", async () => {
     const user = sandbox.discord.createUser({ username: "cleo" });

@@ -32,6 +32,9 @@ async function ledger(current: Sandbox) {
 }
 
 /** Stops the sandbox's own bot and runs the same bot, on the same database, in a child process. */
+/** A test that starts the bot as a child process (tsx compiles it there): a ceiling for a loaded machine. */
+const CHILD_PROCESS_TEST_MS = 90_000;
+
 async function moveBotToChild(current: Sandbox): Promise<BotProcess> {
   await current.bot.stop(2_000);
   return spawnBot(current.env);
@@ -77,7 +80,7 @@ describe("songs as durable jobs", () => {
     const song = await retry.waitForOriginal(hasSong, 20_000);
     expect(song.attachments[0]?.filename).toBe("crash-course.mp3");
     expect(musicCalls(sandbox)).toHaveLength(2);
-  });
+  }, CHILD_PROCESS_TEST_MS);
 
   it("delivers a song billed before the crash from its stored link, without composing it again", async () => {
     sandbox = await startSandbox({ dashscope: { generationMs: 300 } });
@@ -101,7 +104,7 @@ describe("songs as durable jobs", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ outcome: "ok", musicSeconds: 8, requestId: musicCalls(sandbox)[0]?.requestId });
     await vi.waitFor(async () => expect((await ledger(current))[0]?.bytesDelivered).toBe(reply.attachments[0]?.size));
-  });
+  }, CHILD_PROCESS_TEST_MS);
 
   it("keeps queued requests across a restart: they say so, keep their place, and are made after it", async () => {
     sandbox = await startSandbox({ dashscope: { generationMs: 1_500 }, env: { SONG_CONCURRENCY: "1" } });

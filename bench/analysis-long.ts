@@ -6,18 +6,22 @@
  * - the bot's path, `prepareAndAsk` (each part asked as soon as it is uploaded, 11 at once);
  * - for comparison in the same run, the path before it: every part prepared and uploaded, then
  *   asked 3 at a time (`prepareAudio` + `askPieces`, the old ANALYSIS_CONCURRENCY of 3).
- * Recordings are 128 kbps 44.1 kHz stereo mp3 tones (30 s and 300 s). The download is left out
- * (the bytes are handed over in memory): it does not depend on the pipeline.
+ * Recordings are 44.1 kHz stereo mp3 tones (30 s and 300 s), 128 kbps by default: their parts
+ * are cut from their own frames without re-encoding (src/analysis/prepare.ts, `COPY_MAX_KBPS`);
+ * `--kbps 192` makes recordings whose parts are re-encoded, to time that path. The download is
+ * left out (the bytes are handed over in memory), and the upload goes to a local fake: neither
+ * depends on the pipeline, but the copied parts are larger to upload (480 KB instead of 240 KB
+ * per 30 s at 128 kbps), which a real uplink would feel and this bench does not.
  * Prints each median and the long-to-short ratio of medians, taken in the same run.
  *
- *   npx tsx bench/analysis-long.ts [--runs 3] [--quick]
+ *   npx tsx bench/analysis-long.ts [--runs 3] [--quick] [--kbps 128]
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { askPieces, type AskPiecesDeps } from "../src/analysis/ask-pieces.js";
 import { prepareAndAsk } from "../src/analysis/prepare-and-ask.js";
-import { prepareAudio, type PrepareDeps, type PrepareLimits } from "../src/analysis/prepare.js";
+import { partsCopiedFrom, prepareAudio, type PrepareDeps, type PrepareLimits } from "../src/analysis/prepare.js";
 import { createAudioTools, locateFfmpeg, makeWav } from "../src/audio/index.js";
 import { askQwenAudio, trimConversationToBudget } from "../src/dashscope/audio.js";
 import { createDashScopeClient } from "../src/dashscope/client.js";
@@ -25,8 +29,11 @@ import { uploadTemporaryFile } from "../src/dashscope/upload.js";
 import { startFakeDashScope } from "../test/fakes/dashscope/index.js";
 import { loadAverage } from "./stall-probe.js";
 
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "3" }, quick: { type: "boolean", default: false } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "3" }, quick: { type: "boolean", default: false }, kbps: { type: "string", default: "128" } },
+});
 const runs = args.quick ? 1 : Number(args.runs);
+const sourceKbps = Number(args.kbps);
 const MODEL_CALL_MS = 2000;
 const MODEL = "qwen2-audio-instruct";
 
@@ -37,8 +44,9 @@ const fake = await startFakeDashScope({ generationMs: MODEL_CALL_MS });
 const client = createDashScopeClient({ baseUrl: fake.baseUrl, apiKey: fake.apiKey, logger: silent });
 
 const recording = async (seconds: number) =>
-  audioTools.transcode(makeWav({ seconds, sampleRate: 44_100, channels: 2, frequencyHz: 330 }), { format: "mp3", bitrateKbps: 128 });
+  audioTools.transcode(makeWav({ seconds, sampleRate: 44_100, channels: 2, frequencyHz: 330 }), { format: "mp3", bitrateKbps: sourceKbps });
 const recordings = { short: await recording(30), long: await recording(300) };
+const partsCopied = partsCopiedFrom(await audioTools.probe(recordings.long));
 
 /** The bot's defaults (src/config.ts), with the 11 parts a 5-minute recording makes. */
 const limits: PrepareLimits = { maxDownloadBytes: 25 * 1024 * 1024, maxPieces: 11, uploadConcurrency: 3, sendDiscordLinks: false };
@@ -77,6 +85,7 @@ async function timeOf(path: Path, bytes: Buffer): Promise<{ ms: number; parts: n
 }
 
 console.log(`node ${process.version}; fake DashScope at ${MODEL_CALL_MS} ms per Qwen-Audio call; ${runs} run(s), short and long alternating; ${loadAverage()} on ${availableParallelism()} CPUs`);
+console.log(`  recordings: ${sourceKbps} kbps mp3, parts ${partsCopied ? "cut from their own frames (no encode)" : "re-encoded to 16 kHz mono 64 kbps"}`);
 await timeOf(pipelined, recordings.short); // warm-up: policy cache, ffmpeg on disk
 for (const [label, path] of [
   ["prepareAndAsk (the bot's path: pipelined, 11 parts at once)", pipelined],

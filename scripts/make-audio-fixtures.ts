@@ -65,6 +65,14 @@ const fixtures: Fixture[] = [
     ],
   },
   {
+    file: "long-recording.mp3",
+    description: "a 75 s recording as a voice recorder saves it, to split without re-encoding: mp3, mono, 16 kHz (MPEG-2), 16 kbps CBR",
+    args: (output) => [
+      "-f", "lavfi", "-i", `aevalsrc='${voiceExpression}':s=16000:d=75`,
+      "-c:a", "libmp3lame", "-b:a", "16k", "-ac", "1", ...bitexact, output,
+    ],
+  },
+  {
     file: "memo.m4a",
     description: "a phone memo: AAC-LC in MP4 (index at the end, so it needs seeking), mono, 4 s, 24 kbps",
     args: (output) => [

@@ -1,4 +1,4 @@
-import { AudioToolError, type AudioPiece, type AudioProbe, type AudioTools } from "../audio/index.js";
+import { AudioToolError, type AudioPiece, type AudioProbe, type AudioTarget, type AudioTools, type Mp3CopyTarget } from "../audio/index.js";
 import { createSemaphore } from "../audio/run.js";
 import { qwenAudioLimits, type UploadedFile } from "../dashscope/audio-types.js";
 import { UserError } from "../errors.js";
@@ -53,6 +53,40 @@ const PIECE_SECONDS = qwenAudioLimits.maxSeconds;
 /** Small mono mp3: speech and music both survive it, and a 30 s piece is about 240 KB. */
 const pieceTarget = { format: "mp3", bitrateKbps: 64, channels: 1, sampleRate: 16_000 } as const;
 
+/**
+ * Highest bitrate of an mp3 that is cut into parts as it is rather than re-encoded to
+ * `pieceTarget`. Copying saves the encode (about 0.8 s of CPU for 5 minutes on two cores, and the
+ * last part is then ready at ~0.1 s instead of ~1 s: BENCHMARKS.md) but uploads the source's
+ * bytes: at 128 kbps a part is twice the 64 kbps encode, 2.4 MB more for 5 minutes, which an
+ * uplink of about 20 Mbit/s sends in the second the encode took. Above it (160–320 kbps, common
+ * for music) the extra 3.6–9.6 MB would make the uploads on a home uplink slower than the encode
+ * they save, and the parts would cost the model no fewer tokens (it hears seconds, not bits).
+ */
+export const COPY_MAX_KBPS = 128;
+/**
+ * Sample rates of MPEG-1 and MPEG-2 Layer III. The 8–12 kHz ones are MPEG-2.5, an unofficial
+ * extension not every decoder reads: those are re-encoded to 16 kHz.
+ */
+const COPY_SAMPLE_RATES = [16_000, 22_050, 24_000, 32_000, 44_100, 48_000];
+
+/**
+ * Whether the parts of this recording are cut from its own mp3 frames without re-encoding: an mp3
+ * (no video) that Qwen-Audio reads as it is (`modelReadsAsIs`), mono or stereo at a standard mp3
+ * rate, of a known bitrate of at most `COPY_MAX_KBPS` (a 30 s part is then at most 480 KB, far
+ * under the model's 10 MB).
+ */
+export function partsCopiedFrom(probe: AudioProbe): boolean {
+  if (!modelReadsAsIs(probe) || probe.format !== "mp3") return false;
+  if (probe.channels !== 1 && probe.channels !== 2) return false;
+  if (!COPY_SAMPLE_RATES.includes(probe.sampleRate)) return false;
+  return probe.bitRate !== undefined && probe.bitRate <= COPY_MAX_KBPS * 1000;
+}
+
+function splitTarget(probe: AudioProbe, maxSeconds: number): AudioTarget | Mp3CopyTarget {
+  if (partsCopiedFrom(probe)) return { format: "mp3", copy: true, sampleRate: probe.sampleRate, maxSeconds };
+  return { ...pieceTarget, maxSeconds };
+}
+
 /** What is known once the recording is probed, before its first piece is ready. */
 export type PreparationPlan = {
   /** Pieces expected (the split may make one more or fewer: containers round durations). */
@@ -70,8 +104,9 @@ export type PreparationEvents = {
 
 /**
  * Gets a Discord audio file ready for Qwen-Audio: files the model can read within its limits go
- * by their own URL; anything else is converted, split into ≤30 s pieces and put in DashScope's
- * temporary storage, as the official SDK does for local files. Each piece is uploaded as soon as
+ * by their own URL; anything else is split into ≤30 s pieces (converted to a small mp3, or, for
+ * an mp3 of at most `COPY_MAX_KBPS`, cut from its own frames) and put in DashScope's temporary
+ * storage, as the official SDK does for local files. Each piece is uploaded as soon as
  * ffmpeg has written it and handed to `events.onPiece` once uploaded, so a caller can ask the
  * first piece while later ones are still being converted and uploaded.
  * Throws if any piece fails (after the uploads already started have settled).
@@ -97,7 +132,10 @@ export async function prepareAudio(
     }
     throw error;
   }
-  deps.log.info({ format: probe.format, codec: probe.codec, durationSeconds: probe.durationSeconds, bytes: bytes.length }, "audio probed");
+  deps.log.info(
+    { format: probe.format, codec: probe.codec, durationSeconds: probe.durationSeconds, bitRate: probe.bitRate, bytes: bytes.length, partsCopied: partsCopiedFrom(probe) },
+    "audio probed",
+  );
 
   if (limits.sendDiscordLinks && modelReadsAsIs(probe) && probe.durationSeconds <= PIECE_SECONDS && bytes.length <= qwenAudioLimits.maxBytes) {
     const piece = { startSeconds: 0, endSeconds: probe.durationSeconds, audioUrl: source.url };
@@ -127,7 +165,7 @@ export async function prepareAudio(
     });
   let pieces: AudioPiece[];
   try {
-    pieces = await deps.audioTools.split(bytes, PIECE_SECONDS, { ...pieceTarget, maxSeconds: analysedSeconds }, {
+    pieces = await deps.audioTools.split(bytes, PIECE_SECONDS, splitTarget(probe, analysedSeconds), {
       onPiece: (piece, index) => uploads.push(upload(piece, index)),
       sourceSeconds: probe.durationSeconds,
     });

@@ -14,6 +14,7 @@ export {
   type AudioTools,
   type AudioToolsOptions,
   type FittedAudio,
+  type Mp3CopyTarget,
 } from "./tools.js";
 export { AudioToolError, type AudioToolErrorReason } from "./errors.js";
 export { locateFfmpeg, type FfmpegLocation, type FfmpegSource } from "./locate.js";

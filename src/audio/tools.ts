@@ -40,6 +40,20 @@ export type AudioTarget = {
   maxSeconds?: number;
 };
 
+/**
+ * `split` only: cut the input's own mp3 frames, without decoding or encoding them (ffmpeg's
+ * `-c:a copy`). The input must be an mp3 stream (ffprobe's format and codec "mp3"); the caller
+ * decides when that is worth it (src/analysis/prepare.ts).
+ */
+export type Mp3CopyTarget = {
+  format: "mp3";
+  copy: true;
+  /** The input's sample rate, as probed: it sets the length of the frames the cuts fall between. */
+  sampleRate: number;
+  /** Keep only the first this many seconds (in whole pieces), as for `AudioTarget`. */
+  maxSeconds?: number;
+};
+
 export type AudioCallOptions = {
   signal?: AbortSignal | undefined;
   /** Limit for the whole call, queueing included; default `createAudioTools`' `timeoutMs`. */
@@ -82,9 +96,10 @@ export type AudioTools = {
    * Consecutive pieces covering the input, each at most `pieceSeconds` long by any measure:
    * wav pieces are cut exactly; mp3 pieces are cut from one continuous encode at mp3 frame
    * boundaries (ffmpeg's segment muxer), a frame or two short of the limit, so that their
-   * container duration stays within it. A trailing remainder shorter than 0.25 s is dropped.
+   * container duration stays within it. With an `Mp3CopyTarget` the input's own frames are cut
+   * the same way, without an encode. A trailing remainder shorter than 0.25 s is dropped.
    */
-  split(input: Buffer, pieceSeconds: number, target: AudioTarget, options?: SplitOptions): Promise<AudioPiece[]>;
+  split(input: Buffer, pieceSeconds: number, target: AudioTarget | Mp3CopyTarget, options?: SplitOptions): Promise<AudioPiece[]>;
 };
 
 /** Bitrates tried by `fitUnderBytes`, best first. Below 64 kbps music is not worth posting. */
@@ -288,28 +303,63 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
 
   /**
    * mp3 pieces made in ffmpeg: decoding, encoding and cutting (the segment muxer) all in the
-   * child, which names each piece on stdout (its segment list) once it is written, so the piece is
-   * read and handed on while ffmpeg works on the next. With the source's duration known, the
-   * recording is cut into `maxConcurrent` ranges of whole pieces, one process each, so a long
-   * recording is ready in a fraction of the time. Few processes matter: each spawn blocks the event
-   * loop for a fork of the whole bot (tens of ms for a few hundred MB of memory), and cutting PCM
-   * here blocked it too (BENCHMARKS.md).
+   * child. With the source's duration known, the recording is cut into `maxConcurrent` ranges of
+   * whole pieces, one process each, so a long recording is ready in a fraction of the time. Few
+   * processes matter: each spawn blocks the event loop for a fork of the whole bot (tens of ms for
+   * a few hundred MB of memory), and cutting PCM here blocked it too (BENCHMARKS.md).
    */
-  const splitToMp3 = (input: Buffer, pieceSeconds: number, target: AudioTarget, call: Call, options: SplitOptions): Promise<AudioPiece[]> =>
+  const splitToMp3 = (input: Buffer, pieceSeconds: number, target: AudioTarget, call: Call, options: SplitOptions): Promise<AudioPiece[]> => {
+    const rate = target.sampleRate;
+    // Without a known rate, the longest mp3 frame (8 kHz).
+    const frameSeconds = rate === undefined ? 576 / 8000 : mp3FrameSeconds(rate);
+    const segmentSeconds = segmentSecondsFor(pieceSeconds, frameSeconds);
+    const delaySeconds = MP3_DELAY_SAMPLES / (rate ?? 44_100);
+    return cutMp3Segments(input, call, options, {
+      segmentSeconds,
+      delaySeconds,
+      maxCount: maxPieceCount(target.maxSeconds, pieceSeconds),
+      ranges: pieceRanges(options.sourceSeconds, target.maxSeconds, segmentSeconds, maxConcurrent, delaySeconds + 2 * frameSeconds),
+      codecArgs: [
+        ...encoderArgs({ ...target, maxSeconds: undefined }),
+        // LAME's faster search (its quality 7): about a third less work than the default, at
+        // the 64 kbps mono of a part for Qwen-Audio, and no audible difference there.
+        "-compression_level",
+        "7",
+      ],
+    });
+  };
+
+  /**
+   * mp3 pieces cut from the input's own frames (`-c:a copy`): nothing is decoded or encoded, so
+   * a 5-minute recording is cut in tens of milliseconds, where its encode takes about 0.8 s of
+   * CPU (BENCHMARKS.md). One process for the whole input: there is no work to spread over two.
+   * The segment list's times are the input's own (there is no encoder delay to subtract); a part's
+   * first frame may lean on the previous part's bit reservoir, so a decoder may mute its first
+   * ~26 ms, as when any mp3 is cut without re-encoding.
+   */
+  const splitCopyingMp3 = (input: Buffer, pieceSeconds: number, target: Mp3CopyTarget, call: Call, options: SplitOptions): Promise<AudioPiece[]> => {
+    if (!(MP3_SAMPLE_RATES as readonly number[]).includes(target.sampleRate)) throw new RangeError(`sampleRate ${target.sampleRate} is not an mp3 rate`);
+    const segmentSeconds = segmentSecondsFor(pieceSeconds, mp3FrameSeconds(target.sampleRate));
+    return cutMp3Segments(input, call, options, {
+      segmentSeconds,
+      delaySeconds: 0,
+      maxCount: maxPieceCount(target.maxSeconds, pieceSeconds),
+      ranges: [{ firstIndex: 0, startSeconds: 0, endSeconds: undefined, seconds: target.maxSeconds }],
+      codecArgs: ["-c:a", "copy"],
+    });
+  };
+
+  /**
+   * Runs ffmpeg's segment muxer over the input, one process per range, each naming a piece on
+   * stdout (its segment list) once the piece is written, so the piece is read and handed on while
+   * ffmpeg works on the next. Then keeps `maxCount` pieces and drops a trailing crumb.
+   */
+  const cutMp3Segments = (input: Buffer, call: Call, options: SplitOptions, plan: SegmentPlan): Promise<AudioPiece[]> =>
     withTempDirectory(async (directory) => {
       const inputFile = path.join(directory, "input");
       // Written by the thread pool, not piped from the event loop; ffmpeg can also seek in a file.
       await writeFile(inputFile, input);
-      const rate = target.sampleRate;
-      // A cut lands on the first frame at or after each multiple of the segment time, so a piece
-      // is at most one frame longer than that. Without a known rate, the longest mp3 frame (8 kHz).
-      const frameSeconds = rate === undefined ? 576 / 8000 : (rate >= 32_000 ? 1152 : 576) / rate;
-      const segmentSeconds = Math.floor((pieceSeconds - frameSeconds - 0.001) * 1000) / 1000;
-      const delaySeconds = MP3_DELAY_SAMPLES / (rate ?? 44_100);
-      // "The first maxSeconds" in pieces: no more than maxSeconds' worth of whole pieces, even when
-      // pieces a frame short of the limit would leave a crumb over.
-      const maxCount = target.maxSeconds === undefined ? Infinity : Math.max(1, Math.ceil((target.maxSeconds - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
-      const ranges = pieceRanges(options.sourceSeconds, target.maxSeconds, segmentSeconds, maxConcurrent, delaySeconds + 2 * frameSeconds);
+      const { maxCount, delaySeconds } = plan;
       const stopOthers = new AbortController();
       const signal = call.signal === undefined ? stopOthers.signal : AbortSignal.any([call.signal, stopOthers.signal]);
 
@@ -324,8 +374,8 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
           for (const line of lines) {
             const [name, start, end] = line.trim().split(",");
             if (!name || start === undefined || end === undefined) continue;
-            // The segment list counts time from the encoder's first sample, which is the delay
-            // before the range's first one.
+            // An encode's segment list counts time from the encoder's first sample, which is the
+            // delay before the range's first one.
             const startSeconds = range.startSeconds + Math.max(0, Number(start) - delaySeconds);
             // A range ends exactly where the next one starts (the encoder pads its last frame).
             const endSeconds = Math.max(startSeconds, Math.min(range.endSeconds ?? Infinity, range.startSeconds + Number(end) - delaySeconds));
@@ -352,16 +402,15 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
           `file:${inputFile}`,
           "-map",
           "0:a:0",
-          ...encoderArgs({ ...target, maxSeconds: undefined }),
+          // The source's tags (titles, lyrics, comments) are no part of what the model hears.
+          "-map_metadata",
+          "-1",
+          ...plan.codecArgs,
           ...length,
-          // LAME's faster search (its quality 7): about a third less work than the default, at
-          // the 64 kbps mono of a part for Qwen-Audio, and no audible difference there.
-          "-compression_level",
-          "7",
           "-f",
           "segment",
           "-segment_time",
-          segmentSeconds.toFixed(3),
+          plan.segmentSeconds.toFixed(3),
           "-segment_format",
           "mp3",
           "-reset_timestamps",
@@ -380,7 +429,7 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
 
       let byRange: AudioPiece[][];
       try {
-        byRange = await Promise.all(ranges.map(splitRange));
+        byRange = await Promise.all(plan.ranges.map(splitRange));
       } catch (error) {
         stopOthers.abort();
         throw call.signal?.aborted ? call.signal.reason : error;
@@ -400,12 +449,13 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
   const splitWithin = async (
     input: Buffer,
     pieceSeconds: number,
-    target: AudioTarget,
+    target: AudioTarget | Mp3CopyTarget,
     call: Call,
     options: SplitOptions,
   ): Promise<AudioPiece[]> => {
-    assertTarget(target);
     if (!(pieceSeconds >= 1) || !Number.isFinite(pieceSeconds)) throw new RangeError(`pieceSeconds must be at least 1, got ${pieceSeconds}`);
+    if ("copy" in target) return splitCopyingMp3(input, pieceSeconds, target, call, options);
+    assertTarget(target);
     if (target.format === "mp3") return splitToMp3(input, pieceSeconds, target, call, options);
     // wav: decode once to PCM at the target's layout and cut by sample count (exact whatever the
     // container claimed its duration to be).
@@ -432,6 +482,19 @@ export function createAudioTools(options: AudioToolsOptions): AudioTools {
     split: (input, pieceSeconds, target, callOptions) => splitWithin(input, pieceSeconds, target, callFrom(callOptions), callOptions ?? {}),
   };
 }
+
+/** How `cutMp3Segments` runs ffmpeg's segment muxer. */
+type SegmentPlan = {
+  /** The muxer cuts on the first frame at or after each multiple of this. */
+  segmentSeconds: number;
+  /** Seconds at the start of each range's segment list that are not the input's (an encoder's delay). */
+  delaySeconds: number;
+  /** Pieces kept at most ("the first maxSeconds" in whole pieces). */
+  maxCount: number;
+  ranges: PieceRange[];
+  /** What is written: an encoder's arguments, or `-c:a copy`. */
+  codecArgs: string[];
+};
 
 type PieceRange = {
   firstIndex: number;
@@ -511,10 +574,32 @@ export function mp3SampleRateFor(sampleRate: number): number {
   return MP3_SAMPLE_RATES.find((allowed) => allowed >= sampleRate) ?? 48_000;
 }
 
+/** Seconds of audio in one mp3 frame: 1152 samples in MPEG-1 (32–48 kHz), 576 in MPEG-2 and 2.5. */
+function mp3FrameSeconds(sampleRate: number): number {
+  return (sampleRate >= 32_000 ? 1152 : 576) / sampleRate;
+}
+
+/**
+ * The segment muxer's cut time for pieces of at most `pieceSeconds`: a cut lands on the first
+ * frame at or after each multiple of it, so a piece is up to one frame longer; and each piece
+ * starts with the Xing/Info frame the mp3 muxer writes, which holds the piece's frame count so
+ * that ffprobe and decoders read its exact duration (without it, a VBR piece's duration is guessed
+ * from its bitrate: 28.3 s for a 29.96 s piece in a test). A reader that ignores that frame plays
+ * it as one more frame of silence, so it is counted as audio: two frames of room, and a
+ * millisecond for the list's rounding.
+ */
+function segmentSecondsFor(pieceSeconds: number, frameSeconds: number): number {
+  return Math.floor((pieceSeconds - 2 * frameSeconds - 0.001) * 1000) / 1000;
+}
+
+/** "The first maxSeconds" in pieces: no more than maxSeconds' worth of whole pieces, even when pieces a frame or two short of the limit would leave a crumb over. */
+function maxPieceCount(maxSeconds: number | undefined, pieceSeconds: number): number {
+  return maxSeconds === undefined ? Infinity : Math.max(1, Math.ceil((maxSeconds - MIN_TRAILING_PIECE_SECONDS) / pieceSeconds));
+}
+
 /** Delay plus worst-case final-frame padding that an mp3 encode adds to the audio, in seconds. */
 function mp3OverheadSeconds(sampleRate: number): number {
-  const samplesPerFrame = sampleRate >= 32_000 ? 1152 : 576;
-  return (MP3_DELAY_SAMPLES + samplesPerFrame) / sampleRate;
+  return MP3_DELAY_SAMPLES / sampleRate + mp3FrameSeconds(sampleRate);
 }
 
 function encoderArgs(target: AudioTarget): string[] {

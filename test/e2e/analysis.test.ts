@@ -114,6 +114,22 @@ describe("Analyze audio end to end", () => {
     expect(description).toMatch(/\[1:00–1:15\]/);
   });
 
+  it("cuts a 75-second mp3 of 16 kbps into parts from its own frames, without re-encoding it", async () => {
+    const bytes = await fixture("long-recording.mp3");
+    const uploadsBefore = sandbox.dashscope.uploads().length;
+    const { handle } = await analyse([{ filename: "recorder.mp3", bytes, contentType: "audio/mpeg" }]);
+    const reply = await handle.waitForOriginal(answered, 30_000);
+    expect(reply.embeds[0]?.description ?? "").toMatch(/longer than 30 s, so I listened to it in 3 parts/);
+    const parts = sandbox.dashscope.uploads().slice(uploadsBefore);
+    expect(parts).toHaveLength(3);
+    for (const part of parts) {
+      expect(part.contentType).toBe("audio/mpeg");
+      // The source's frames as they are: a stretch from the middle of a part is found in the source.
+      const middle = Math.floor(part.bytes.length / 2);
+      expect(bytes.includes(part.bytes.subarray(middle, middle + 1000))).toBe(true);
+    }
+  });
+
   it("listens to the sound track of a small video", async () => {
     const { handle } = await analyse([{ filename: "screen-clip.webm", bytes: await fixture("screen-clip.webm"), contentType: "video/webm" }]);
     const reply = await handle.waitForOriginal(answered, 20_000);

@@ -4,7 +4,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { beforeAll, describe, expect, it } from "vitest";
-import { AudioToolError, createAudioTools, locateFfmpeg, makeWav, readWavLayout, type AudioTools } from "../../src/audio/index.js";
+import {
+  AudioToolError,
+  createAudioTools,
+  locateFfmpeg,
+  makeWav,
+  readWavLayout,
+  wavDurationSeconds,
+  type AudioPiece,
+  type AudioTools,
+} from "../../src/audio/index.js";
 
 /**
  * These tests run the real ffmpeg: FFMPEG_PATH/FFPROBE_PATH if set, else one on PATH, else the
@@ -217,6 +226,7 @@ describe("split", () => {
       const probe = await tools.probe(piece.audio);
       expect(probe).toMatchObject({ codec: "mp3", channels: 1, sampleRate: 16_000 });
       expect(probe.durationSeconds).toBeLessThanOrEqual(30);
+      expect(everyFrameSeconds(piece)).toBeLessThan(30);
     }
     // Shorter than 30 s only by the encoder's delay and padding (~0.1 s at 16 kHz).
     for (const piece of pieces.slice(0, -1)) expect(piece.endSeconds - piece.startSeconds).toBeGreaterThan(29.85);
@@ -257,6 +267,130 @@ describe("split", () => {
     const target = { format: "mp3", channels: 1, sampleRate: 16_000, bitrateKbps: 32 } as const;
     expect((await audioToolError(tools.split(fixture("not-audio.txt"), 30, target))).reason).toBe("undecodable");
     expect((await audioToolError(tools.split(fixture("corrupt.m4a"), 30, target))).reason).toBe("undecodable");
+  });
+});
+
+/** A leading ID3v2.3 tag holding a title, as tagging software writes it. */
+function id3Tag(title: string): Buffer {
+  const text = Buffer.concat([Buffer.from([0]), Buffer.from(title, "latin1")]);
+  const frame = Buffer.concat([Buffer.from("TIT2", "latin1"), Buffer.from([0, 0, 0, text.length, 0, 0]), text]);
+  const size = frame.length;
+  const header = Buffer.from([0x49, 0x44, 0x33, 3, 0, 0, (size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f]);
+  return Buffer.concat([header, frame]);
+}
+
+function id3Length(data: Buffer): number {
+  if (data.toString("latin1", 0, 3) !== "ID3") return 0;
+  return 10 + (((data[6]! & 0x7f) << 21) | ((data[7]! & 0x7f) << 14) | ((data[8]! & 0x7f) << 7) | (data[9]! & 0x7f));
+}
+
+const MPEG1_KBPS = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+const MPEG2_KBPS = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160];
+const SAMPLE_RATES: Record<number, number[]> = { 3: [44_100, 48_000, 32_000], 2: [22_050, 24_000, 16_000], 0: [11_025, 12_000, 8000] };
+
+/**
+ * A piece's length as a reader that ignores the Xing/Info header would see it: every Layer III
+ * frame after the ID3 tag, that header's frame included (it is silence to such a reader), played
+ * as audio. Frames are walked by their headers: the Xing frame is written at a higher bitrate
+ * than the stream's, so bytes over bitrate would not count frames.
+ */
+function everyFrameSeconds(piece: AudioPiece): number {
+  const data = piece.audio;
+  let offset = id3Length(data);
+  let seconds = 0;
+  while (offset + 4 <= data.length) {
+    const [b0, b1, b2] = [data[offset]!, data[offset + 1]!, data[offset + 2]!];
+    if (b0 !== 0xff || (b1 & 0xe0) !== 0xe0 || ((b1 >> 1) & 3) !== 1) throw new Error(`no Layer III frame header at byte ${offset}`);
+    const version = (b1 >> 3) & 3;
+    const kbps = (version === 3 ? MPEG1_KBPS : MPEG2_KBPS)[b2 >> 4]!;
+    const rate = SAMPLE_RATES[version]![(b2 >> 2) & 3]!;
+    const samples = version === 3 ? 1152 : 576;
+    offset += Math.floor(((samples / 8) * kbps * 1000) / rate) + ((b2 >> 1) & 1);
+    seconds += samples / rate;
+  }
+  return seconds;
+}
+
+describe("split without re-encoding (an mp3 cut from its own frames)", () => {
+  /** long-recording.mp3: 75 s, mono, 16 kHz, 16 kbps CBR. */
+  const copyTarget = { format: "mp3", copy: true, sampleRate: 16_000 } as const;
+
+  it("cuts a 75 s mp3 into 3 parts under 30 s by every measure, meeting without a gap, in one ffmpeg process that encodes nothing", async () => {
+    const { tools: watched, log } = toolsWithLog();
+    const input = fixture("long-recording.mp3");
+    const source = await watched.probe(input);
+    const pieces = await watched.split(input, 30, copyTarget, { sourceSeconds: source.durationSeconds });
+    expect(pieces).toHaveLength(3);
+    expect(pieces[0]!.startSeconds).toBe(0);
+    for (let index = 1; index < pieces.length; index++) expect(pieces[index]!.startSeconds).toBe(pieces[index - 1]!.endSeconds);
+    expect(pieces.at(-1)!.endSeconds).toBeCloseTo(source.durationSeconds, 2);
+    for (const piece of pieces) {
+      const probe = await watched.probe(piece.audio);
+      // The source's own stream: an encode for Qwen-Audio would not keep 16 kbps.
+      expect(probe).toMatchObject({ format: "mp3", codec: "mp3", channels: 1, sampleRate: 16_000, bitRate: 16_000 });
+      expect(probe.durationSeconds).toBeLessThan(30);
+      expect(probe.durationSeconds).toBeCloseTo(piece.endSeconds - piece.startSeconds, 3);
+      const decoded = await watched.transcode(piece.audio, { format: "wav" });
+      expect(wavDurationSeconds(decoded)).toBeLessThan(30);
+      expect(everyFrameSeconds(piece)).toBeLessThan(30);
+    }
+    // Short of 30 s only by the room left for the cut's last frame and the Xing frame (36 ms each).
+    for (const piece of pieces.slice(0, -1)) expect(piece.endSeconds - piece.startSeconds).toBeGreaterThan(29.9);
+    const started = log.filter((line) => line.msg === "audio tool started" && line.tool === "ffmpeg");
+    const splits = started.filter((line) => (line.args as string[]).includes("segment"));
+    expect(splits).toHaveLength(1);
+    expect(splits[0]!.args).toEqual(expect.arrayContaining(["-c:a", "copy"]));
+    expect(splits[0]!.args).not.toContain("libmp3lame");
+  });
+
+  it("hands each part over, in order, as soon as it is written, and keeps only the whole parts of maxSeconds", async () => {
+    const seen: Array<{ index: number; startSeconds: number; bytes: number }> = [];
+    const pieces = await tools.split(fixture("long-recording.mp3"), 30, { ...copyTarget, maxSeconds: 45 }, {
+      onPiece: (piece, index) => seen.push({ index, startSeconds: piece.startSeconds, bytes: piece.audio.length }),
+    });
+    expect(pieces).toHaveLength(2);
+    // Cut on the first frame at or after 45 s (36 ms frames here).
+    expect(pieces[1]!.endSeconds).toBeGreaterThanOrEqual(45);
+    expect(pieces[1]!.endSeconds).toBeLessThan(45.1);
+    expect(seen).toEqual(pieces.map((piece, index) => ({ index, startSeconds: piece.startSeconds, bytes: piece.audio.length })));
+  });
+
+  it("drops a trailing crumb under 0.25 s, and keeps a longer remainder", async () => {
+    // music-clip.mp3: 10 s of 44.1 kHz stereo, 10.03 s with the encoder's delay and padding.
+    const target = { format: "mp3", copy: true, sampleRate: 44_100 } as const;
+    const input = fixture("music-clip.mp3");
+    const source = await tools.probe(input);
+    // 5 s parts: two of ~4.95 s, then ~0.13 s left over.
+    const fives = await tools.split(input, 5, target);
+    expect(fives).toHaveLength(2);
+    expect(source.durationSeconds - fives[1]!.endSeconds).toBeGreaterThan(0);
+    expect(source.durationSeconds - fives[1]!.endSeconds).toBeLessThan(0.25);
+    // 4 s parts: two of ~3.95 s and a third of ~2.1 s.
+    const fours = await tools.split(input, 4, target);
+    expect(fours).toHaveLength(3);
+    expect(fours[2]!.endSeconds).toBeCloseTo(source.durationSeconds, 2);
+    for (const piece of [...fives, ...fours]) {
+      const limit = fives.includes(piece) ? 5 : 4;
+      expect((await tools.probe(piece.audio)).durationSeconds).toBeLessThan(limit);
+      expect(everyFrameSeconds(piece)).toBeLessThan(limit);
+    }
+  });
+
+  it("leaves the source's tags out of every part: they are no audio", async () => {
+    const plain = await tools.split(fixture("long-recording.mp3"), 30, copyTarget);
+    const tagged = await tools.split(Buffer.concat([id3Tag("A title the model need not hear"), fixture("long-recording.mp3")]), 30, copyTarget);
+    expect(tagged.map(({ startSeconds, endSeconds }) => [startSeconds, endSeconds])).toEqual(plain.map(({ startSeconds, endSeconds }) => [startSeconds, endSeconds]));
+    for (const piece of tagged) expect(piece.audio.includes("A title the model need not hear")).toBe(false);
+  });
+
+  it("says undecodable for input that is not an mp3, and honours abort and timeout", async () => {
+    expect((await audioToolError(tools.split(fixture("not-audio.txt"), 30, copyTarget))).reason).toBe("undecodable");
+    expect((await audioToolError(tools.split(id3Tag("only a tag"), 30, copyTarget))).reason).toBe("undecodable");
+    const { tools: watched, log } = toolsWithLog();
+    const aborted = await rejection(watched.split(fixture("long-recording.mp3"), 30, copyTarget, { signal: AbortSignal.abort() }));
+    expect((aborted as Error).name).toBe("AbortError");
+    expect(log.filter((line) => line.msg === "audio tool started")).toHaveLength(0);
+    expect((await audioToolError(watched.split(fixture("long-recording.mp3"), 30, copyTarget, { timeoutMs: 1 }))).reason).toBe("timeout");
   });
 });
 

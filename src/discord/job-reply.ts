@@ -41,9 +41,10 @@ export type JobReply = {
   tokenValid(): boolean;
   edit(options: WebhookMessageEditOptions): Promise<void>;
   /**
-   * Edits the reply into a message with one file, streaming the file's bytes into the request
-   * instead of copying them (discord.js turns a Buffer into a Blob and a form, two more copies of a
-   * song of up to tens of MB, and a main-thread stall while it does).
+   * Edits the reply into a message with one file, streaming the file's bytes into the request in
+   * small pieces (`multipartBody`) instead of copying them whole (discord.js turns a Buffer into a
+   * Blob and a form, two more copies of a song of up to tens of MB, and a main-thread stall while
+   * it does).
    */
   editWithFile(message: { content: string; embeds: APIEmbed[]; components: APIActionRowComponent<APIButtonComponent>[] }, file: { name: string; data: Buffer }): Promise<void>;
   followUp(options: InteractionReplyOptions): Promise<void>;
@@ -109,11 +110,7 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
       await client.rest.patch(Routes.webhookMessage(job.applicationId, job.interactionToken, "@original"), {
         auth: false,
         passThroughBody: true,
-        body: (async function* () {
-          yield head;
-          yield file.data;
-          yield tail;
-        })(),
+        body: multipartBody(head, file.data, tail),
         headers: { "Content-Type": `multipart/form-data; boundary=${boundary}`, "Content-Length": String(head.length + file.data.length + tail.length) },
       });
     },
@@ -152,6 +149,29 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
       } catch (error) {
         log.warn({ err: error }, "could not remove the reply left from before the interaction token ran out");
       }
+    },
+  };
+}
+
+/**
+ * Pieces of a file streamed into a request. fetch copies every piece it sends (undici's
+ * `ReadableStreamFrom`), so a song sent whole is copied whole, and with many songs being posted
+ * at once those copies add up to the songs' own size again; in 64 KiB pieces each copy is small
+ * and short-lived, made only as the socket takes it.
+ */
+export const UPLOAD_PIECE_BYTES = 64 * 1024;
+
+/**
+ * A multipart body as an iterable that starts over each time it is iterated, not a one-shot
+ * generator: @discordjs/rest sends the same body again when it retries a request (a reset
+ * connection, its timeout), and a spent generator would send headers announcing the file and no file.
+ */
+export function multipartBody(head: Buffer, data: Buffer, tail: Buffer): AsyncIterable<Buffer> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      yield head;
+      for (let offset = 0; offset < data.length; offset += UPLOAD_PIECE_BYTES) yield data.subarray(offset, offset + UPLOAD_PIECE_BYTES);
+      yield tail;
     },
   };
 }

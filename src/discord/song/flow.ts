@@ -1,4 +1,5 @@
 import { MessageFlags, type ButtonInteraction, type Client, type RepliableInteraction } from "discord.js";
+import { createSemaphore, type Semaphore } from "../../audio/run.js";
 import type { SongInput, SongInputCheck } from "../../dashscope/music-types.js";
 import { UserError } from "../../errors.js";
 import type { Job, JobStore } from "../../jobs/job-store.js";
@@ -7,7 +8,7 @@ import { songJobInputSchema, type SongJobInput, type SongReplies } from "../../j
 import type { Metering } from "../../usage/metering.js";
 import { newSongId, type SongRecord, type SongRecordStore } from "../../songs/song-records.js";
 import { ledgerGuildIdOf } from "../install-context.js";
-import { jobReplyFor } from "../job-reply.js";
+import { jobReplyFor, type JobReply } from "../job-reply.js";
 import { endJobWithoutResult, newJobFor, type AcknowledgementGate } from "../job-requests.js";
 import type { HandlerContext } from "../router.js";
 import { chooseSongFile, deliverSong, type FitUnderBytes } from "./delivery.js";
@@ -60,12 +61,31 @@ export async function requestSong(interaction: RepliableInteraction, input: Song
   log.info({ jobId: job.id, mode: check.mode, uses: check.uses, gender: input.gender, format: input.format, watermark: input.watermark }, "song requested");
 }
 
+/**
+ * Songs whose file is being posted at once, per process; the others wait their turn (in memory,
+ * as they would anyway). Posting 200 songs of 5 MB at once shares the same bandwidth as posting
+ * a few at a time, but each upload then takes 200 times longer, past @discordjs/rest's 15-s
+ * request timeout on a slow link (it then sends the song again), and every upload's socket
+ * buffers and copies are alive together (BENCHMARKS.md, "Memory of songs in flight").
+ */
+export const SONG_UPLOADS_AT_ONCE = 4;
+
+/** The reply whose posts with a file each wait for a slot of `uploads`. */
+export function withBoundedUploads(reply: JobReply, uploads: Semaphore): JobReply {
+  return {
+    ...reply,
+    editWithFile: (message, file) => uploads.run(() => reply.editWithFile(message, file)),
+    toChannel: (message) => ((message.files?.length ?? 0) > 0 ? uploads.run(() => reply.toChannel(message)) : reply.toChannel(message)),
+  };
+}
+
 /** How a song job reaches Discord: the result message, or why there is none. */
 export function createSongReplies(client: Client, deps: { songRecords: SongRecordStore; fitUnderBytes: FitUnderBytes }): SongReplies {
   const replyOf = (job: Job) => jobReplyFor(client as Client<true>, job);
+  const uploads = createSemaphore(SONG_UPLOADS_AT_ONCE);
   return {
     async deliver(job, input, song, log, endProgress) {
-      const reply = replyOf(job);
+      const reply = withBoundedUploads(replyOf(job), uploads);
       const { promptIgnored, ...songInput } = input;
       const title = songTitle(songInput, song.lyrics, reply.tPublic("song.untitled"));
       const record: SongRecord = {

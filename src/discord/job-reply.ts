@@ -9,6 +9,7 @@ import {
   type APIActionRowComponent,
   type APIButtonComponent,
   type APIEmbed,
+  type APIMessage,
   type Client,
   type InteractionReplyOptions,
   type MessageCreateOptions,
@@ -61,7 +62,8 @@ export type JobReply = {
   /**
    * Once the token is gone and the job's last word goes elsewhere (the channel, a DM), deletes the
    * public reply with the bot's own token, so it is not left on its last progress line ("Composing…",
-   * "position 3 in the queue"). Once per reply; a failure (a server without the bot) is only logged.
+   * "position 3 in the queue"), unless it already holds a result (a file or embeds). Once per
+   * reply; a failure (a server without the bot) is only logged.
    */
   removeExpiredPlaceholder(log: Logger): Promise<void>;
 };
@@ -144,8 +146,16 @@ export function jobReplyFor(client: Client<true>, job: Job): JobReply {
       // A private reply is the requester's alone, and the bot's token can't reach it anyway.
       if (placeholderRemoved || job.ephemeral || job.replyMessageId === null || job.channelId === null) return;
       placeholderRemoved = true;
+      const route = Routes.channelMessage(job.channelId, job.replyMessageId);
       try {
-        await client.rest.delete(Routes.channelMessage(job.channelId, job.replyMessageId));
+        // Only a placeholder: a reply that already holds a result (an edit that landed although
+        // its answer was lost, or a process that died between posting and recording it) stays.
+        const message = (await client.rest.get(route)) as APIMessage;
+        if (message.attachments.length > 0 || message.embeds.length > 0) {
+          log.info("the reply left from before the interaction token ran out already holds a result; keeping it");
+          return;
+        }
+        await client.rest.delete(route);
       } catch (error) {
         log.warn({ err: error }, "could not remove the reply left from before the interaction token ran out");
       }

@@ -3,9 +3,9 @@ import type { AddressInfo } from "node:net";
 import { REST } from "discord.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSemaphore } from "../../src/audio/run.js";
-import { multipartBody, UPLOAD_PIECE_BYTES, type JobReply } from "../../src/discord/job-reply.js";
+import { multipartBody, UPLOAD_PIECE_BYTES } from "../../src/discord/job-reply.js";
 import { discordRestOptions } from "../../src/discord/rest-options.js";
-import { withBoundedUploads } from "../../src/discord/song/flow.js";
+import { postInTurn } from "../../src/discord/song/flow.js";
 
 async function collect(body: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const pieces: Buffer[] = [];
@@ -74,68 +74,43 @@ afterEach(async () => {
   }
 });
 
-/** A reply whose posts wait until the test lets them finish. */
-function heldReply() {
-  const calls: string[] = [];
-  const releases: Array<() => void> = [];
-  const hold = (name: string) => () => {
-    calls.push(name);
-    return new Promise<void>((resolve) => releases.push(resolve));
-  };
-  const reply = {
-    t: () => "",
-    tPublic: () => "",
-    tokenValid: () => true,
-    edit: hold("edit"),
-    editWithFile: hold("editWithFile"),
-    followUp: hold("followUp"),
-    remove: hold("remove"),
-    toChannel: hold("toChannel"),
-    toRequester: hold("toRequester"),
-  } as unknown as JobReply;
-  return { reply, calls, releaseFirst: () => releases.shift()?.() };
-}
-
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-const file = { name: "song.mp3", data: Buffer.from("mp3") };
-const message = { content: "", embeds: [], components: [] };
 
-describe("withBoundedUploads", () => {
-  it("posts a file only while a slot is free; the next one waits for it", async () => {
+describe("postInTurn", () => {
+  it("posts a file only while a slot is free; the next one's progress ends only when its turn comes", async () => {
     const uploads = createSemaphore(1);
-    const a = heldReply();
-    const b = heldReply();
-    const first = withBoundedUploads(a.reply, uploads).editWithFile(message, file);
-    const second = withBoundedUploads(b.reply, uploads).editWithFile(message, file);
+    const events: string[] = [];
+    let releaseFirst: () => void = () => undefined;
+    const first = postInTurn(uploads, true, async () => void events.push("first: progress ended"), () => {
+      events.push("first: posting");
+      return new Promise<void>((resolve) => (releaseFirst = resolve));
+    });
+    const second = postInTurn(uploads, true, async () => void events.push("second: progress ended"), async () => void events.push("second: posting"));
     await settle();
-    expect(a.calls).toEqual(["editWithFile"]);
-    expect(b.calls).toEqual([]);
+    // The second still shows its progress (its board keeps editing it) while it waits.
+    expect(events).toEqual(["first: progress ended", "first: posting"]);
     expect(uploads.waiting).toBe(1);
 
-    a.releaseFirst();
-    await first;
-    await settle();
-    expect(b.calls).toEqual(["editWithFile"]);
-    b.releaseFirst();
-    await second;
+    releaseFirst();
+    await Promise.all([first, second]);
+    expect(events).toEqual(["first: progress ended", "first: posting", "second: progress ended", "second: posting"]);
     expect(uploads.active).toBe(0);
   });
 
-  it("bounds channel posts that carry a file, and nothing else", async () => {
+  it("does not make a post without a file (the link only) wait", async () => {
     const uploads = createSemaphore(1);
-    const busy = heldReply();
-    const pending = withBoundedUploads(busy.reply, uploads).editWithFile(message, file);
-    const other = heldReply();
-    const bounded = withBoundedUploads(other.reply, uploads);
-    void bounded.toChannel({ content: "link only" });
-    void bounded.edit({ content: "progress" });
-    void bounded.toChannel({ files: [{ attachment: file.data, name: file.name }] });
-    await settle();
-    expect(other.calls).toEqual(["toChannel", "edit"]);
+    let releaseBusy: () => void = () => undefined;
+    const busy = uploads.run(() => new Promise<void>((resolve) => (releaseBusy = resolve)));
+    const events: string[] = [];
+    await postInTurn(uploads, false, async () => void events.push("progress ended"), async () => void events.push("link posted"));
+    expect(events).toEqual(["progress ended", "link posted"]);
+    releaseBusy();
+    await busy;
+  });
 
-    busy.releaseFirst();
-    await pending;
-    await settle();
-    expect(other.calls).toEqual(["toChannel", "edit", "toChannel"]);
+  it("gives the slot back when a post fails", async () => {
+    const uploads = createSemaphore(1);
+    await expect(postInTurn(uploads, true, async () => undefined, () => Promise.reject(new Error("refused")))).rejects.toThrow("refused");
+    expect(uploads.active).toBe(0);
   });
 });

@@ -70,13 +70,18 @@ export async function requestSong(interaction: RepliableInteraction, input: Song
  */
 export const SONG_UPLOADS_AT_ONCE = 4;
 
-/** The reply whose posts with a file each wait for a slot of `uploads`. */
-export function withBoundedUploads(reply: JobReply, uploads: Semaphore): JobReply {
-  return {
-    ...reply,
-    editWithFile: (message, file) => uploads.run(() => reply.editWithFile(message, file)),
-    toChannel: (message) => ((message.files?.length ?? 0) > 0 ? uploads.run(() => reply.toChannel(message)) : reply.toChannel(message)),
+/**
+ * Posts a song in its turn: while its file waits for a slot of `uploads` its progress message keeps
+ * moving ("Preparing the file… 0:41"); progress ends, so that nothing overwrites the song, only when
+ * the post starts. The whole post (the file, the channel fallback, further lyrics pages) holds the
+ * slot. A post without a file (the link only) does not wait.
+ */
+export function postInTurn<T>(uploads: Semaphore, carriesFile: boolean, endProgress: () => Promise<void>, post: () => Promise<T>): Promise<T> {
+  const start = async () => {
+    await endProgress();
+    return post();
   };
+  return carriesFile ? uploads.run(start) : start();
 }
 
 /** How a song job reaches Discord: the result message, or why there is none. */
@@ -85,7 +90,7 @@ export function createSongReplies(client: Client, deps: { songRecords: SongRecor
   const uploads = createSemaphore(SONG_UPLOADS_AT_ONCE);
   return {
     async deliver(job, input, song, log, endProgress) {
-      const reply = withBoundedUploads(replyOf(job), uploads);
+      const reply = replyOf(job);
       const { promptIgnored, ...songInput } = input;
       const title = songTitle(songInput, song.lyrics, reply.tPublic("song.untitled"));
       const record: SongRecord = {
@@ -104,8 +109,9 @@ export function createSongReplies(client: Client, deps: { songRecords: SongRecor
       await deps.songRecords.save(record);
       // Still under the progress message: re-encoding a long wav takes seconds.
       const file = await chooseSongFile(song, title, job.attachmentLimitBytes, deps.fitUnderBytes, log);
-      await endProgress();
-      const { viaChannel } = await deliverSong(reply, song, record, file, { log, limitBytes: job.attachmentLimitBytes, requesterName: job.userName });
+      const { viaChannel } = await postInTurn(uploads, file.kind !== "link-only", endProgress, () =>
+        deliverSong(reply, song, record, file, { log, limitBytes: job.attachmentLimitBytes, requesterName: job.userName }),
+      );
       // Sent after delivery: Discord turns the first follow-up after a defer into the reply itself.
       if (promptIgnored && !viaChannel) {
         await reply

@@ -72,7 +72,7 @@ const COPY_SAMPLE_RATES = [16_000, 22_050, 24_000, 32_000, 44_100, 48_000];
 /**
  * Whether the parts of this recording are cut from its own mp3 frames without re-encoding: an mp3
  * (no video) that Qwen-Audio reads as it is (`modelReadsAsIs`), mono or stereo at a standard mp3
- * rate, of a known bitrate of at most `COPY_MAX_KBPS` (a 30 s part is then at most 480 KB, far
+ * rate, of a known bitrate of at most `COPY_MAX_KBPS` (a 30 s part is then about 480 KB, more for a VBR stretch above its average, far
  * under the model's 10 MB).
  */
 export function partsCopiedFrom(probe: AudioProbe): boolean {

@@ -31,10 +31,10 @@ async function ledger(current: Sandbox) {
   return ledgerRows(current.bot.usageStore, { guildId: current.guildId }, "all");
 }
 
-/** Stops the sandbox's own bot and runs the same bot, on the same database, in a child process. */
 /** A test that starts the bot as a child process (tsx compiles it there): a ceiling for a loaded machine. */
 const CHILD_PROCESS_TEST_MS = 90_000;
 
+/** Stops the sandbox's own bot and runs the same bot, on the same database, in a child process. */
 async function moveBotToChild(current: Sandbox): Promise<BotProcess> {
   await current.bot.stop(2_000);
   return spawnBot(current.env);

@@ -36,7 +36,9 @@ describe.skipIf(pgSkipReason !== null)("one job queue shared by two shard proces
       ],
       maxConcurrency: 2,
     });
-    dashscope = await startFakeDashScope({ generationMs: 6_000 });
+    // The first song must still be composing when the other process is killed: on a loaded machine
+    // seeing it start, sending the second request and seeing its place took several seconds.
+    dashscope = await startFakeDashScope({ generationMs: 12_000 });
     manager = spawnShardManager({
       DISCORD_TOKEN: discord.token,
       DASHSCOPE_API_KEY: dashscope.apiKey,
@@ -79,6 +81,16 @@ describe.skipIf(pgSkipReason !== null)("one job queue shared by two shard proces
     }
   }
 
+  async function jobStates(): Promise<string[]> {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query<{ state: string }>("select state from bot_jobs order by created_at")).rows.map((row) => row.state);
+    } finally {
+      await client.end();
+    }
+  }
+
   it(
     "finishes the queued song of a shard process killed while it waited exactly once, and holds one song at a time across both",
     async () => {
@@ -104,6 +116,8 @@ describe.skipIf(pgSkipReason !== null)("one job queue shared by two shard proces
       expect(accepted.shard).toBe(waitingShard);
       expect(accepted.pid).not.toBe(composer.pid);
 
+      // What the kill is to prove needs the first song running in the other process, the second queued.
+      expect(await jobStates()).toEqual(["running", "queued"]);
       const killedPid = accepted.pid as number;
       process.kill(killedPid, "SIGKILL");
 

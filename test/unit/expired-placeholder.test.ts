@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Job } from "../../src/jobs/job-store.js";
 import { jobReplyFor } from "../../src/discord/job-reply.js";
 import { createLogger } from "../../src/log.js";
+import { newSongJob } from "../job-fixtures.js";
 
 /**
  * Once a job's token is gone its public reply is deleted with the bot's own token, but only while
@@ -15,24 +16,9 @@ const silent = createLogger({ level: "silent", secrets: [] });
 function job(overrides: Partial<Job> = {}): Job {
   const at = new Date();
   return {
+    ...newSongJob({ tokenExpiresAt: new Date(at.getTime() - 1000) }),
     id: "job-1",
-    kind: "song",
     state: "billed",
-    guildId: "100000000000000001",
-    channelId: "100000000000000002",
-    userId: "200000000000000001",
-    userName: "tester",
-    locale: "en-US",
-    guildLocale: "en-US",
-    applicationId: "300000000000000001",
-    interactionId: "400000000000000001",
-    interactionToken: "secret-token",
-    tokenExpiresAt: new Date(at.getTime() - 1000),
-    ephemeral: false,
-    replyMessageId: "500000000000000001",
-    attachmentLimitBytes: 10 * 1024 * 1024,
-    input: {},
-    reservationId: null,
     attempts: 1,
     requestId: null,
     result: null,

@@ -10,6 +10,7 @@ import { createSongJobWork, type SongReplies } from "../../src/jobs/song-job.js"
 import { createLogger } from "../../src/log.js";
 import type { Metering } from "../../src/usage/metering.js";
 import { openUsageStore, type UsageStore } from "../../src/usage/index.js";
+import { newSongJob } from "../job-fixtures.js";
 
 /**
  * A job's last edit (the song, or why there is none) must stay the last thing its reply shows.
@@ -107,27 +108,7 @@ describe("a job's final edit is its reply's last", () => {
     };
     const owner = newLeaseOwner();
     runner = createJobRunner({ jobs, owner, work, notices: { restarting: () => Promise.resolve() }, board, leaseMs: 10_000, pollMs: 60_000, soleProcess: true, logger: silent });
-    const job = await jobs.insert(
-      {
-        kind: "song",
-        guildId: "100000000000000001",
-        channelId: "100000000000000002",
-        userId: "200000000000000001",
-        userName: "tester",
-        locale: "en-US",
-        guildLocale: "en-US",
-        applicationId: "300000000000000001",
-        interactionId: "400000000000000001",
-        interactionToken: "secret-token",
-        tokenExpiresAt: new Date(Date.now() + 15 * 60_000),
-        ephemeral: false,
-        replyMessageId: null,
-        attachmentLimitBytes: 10 * 1024 * 1024,
-        input: { prompt: "a song", gender: "female", format: "mp3", watermark: false },
-        reservationId: null,
-      },
-      owner,
-    );
+    const job = await jobs.insert(newSongJob({ replyMessageId: null }), owner);
     runner.accepted(job);
     await vi.waitFor(async () => expect(["delivered", "failed", "interrupted"]).toContain((await jobs.get(job.id))?.state), { timeout: 5_000, interval: 10 });
     // Long enough for any progress edit still under way to land.

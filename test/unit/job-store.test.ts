@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createJobStore, type JobStore, type NewJob } from "../../src/jobs/job-store.js";
 import { openUsageStore, type UsageStore } from "../../src/usage/index.js";
+import { newSongJob } from "../job-fixtures.js";
 import { dropSchema, TEST_POSTGRES_URL, warnPostgresSkipped, whyPostgresIsUnavailable } from "../postgres.js";
 
 const pgSkipReason = await whyPostgresIsUnavailable();
@@ -13,25 +14,7 @@ if (pgSkipReason !== null) warnPostgresSkipped("job-store", pgSkipReason);
 const LEASE_MS = 10_000;
 
 function newJob(overrides: Partial<NewJob> = {}): NewJob {
-  return {
-    kind: "song",
-    guildId: "100000000000000001",
-    channelId: "100000000000000002",
-    userId: `2000000000000${Math.floor(Math.random() * 1e6)}`,
-    userName: "tester",
-    locale: "en-US",
-    guildLocale: "en-US",
-    applicationId: "300000000000000001",
-    interactionId: randomUUID(),
-    interactionToken: "secret-token",
-    tokenExpiresAt: new Date(Date.now() + 15 * 60_000),
-    ephemeral: false,
-    replyMessageId: "100000000000000003",
-    attachmentLimitBytes: 10 * 1024 * 1024,
-    input: { prompt: "a song", gender: "female", format: "mp3", watermark: false },
-    reservationId: null,
-    ...overrides,
-  };
+  return newSongJob({ userId: `2000000000000${Math.floor(Math.random() * 1e6)}`, interactionId: randomUUID(), ...overrides });
 }
 
 type Backend = { name: string; skip: boolean; open(clock: () => Date): Promise<UsageStore>; cleanup(): Promise<void> };

@@ -35,7 +35,7 @@ import { createSettingsCommand } from "./discord/usage/settings-command.js";
 import { createUsageCommand } from "./discord/usage/usage-command.js";
 import { createAnalysisJobWork } from "./jobs/analysis-job.js";
 import { createJobStore, type JobStore } from "./jobs/job-store.js";
-import { createProgressBoard } from "./jobs/progress-board.js";
+import { createProgressBoard, editingOnlyWhileQueued } from "./jobs/progress-board.js";
 import { createJobRunner, newLeaseOwner } from "./jobs/runner.js";
 import { createSongJobWork } from "./jobs/song-job.js";
 import { chooseLogFormat, createLogger, type Logger } from "./log.js";
@@ -143,7 +143,7 @@ export async function startBot(config: Config, logger: Logger): Promise<RunningB
 
   const jobLogger = logger.child({ component: "jobs" });
   const board = createProgressBoard({
-    edit: (job, progress, elapsedMs) => showJobProgress(client as Client<true>, job, progress, elapsedMs),
+    edit: editingOnlyWhileQueued(jobs, (job, progress, elapsedMs) => showJobProgress(client as Client<true>, job, progress, elapsedMs)),
     tickMs: 1000,
     heartbeatMs: config.progressIntervalMs,
     editsPerSecond: config.progressEditsPerSecond,

@@ -1,4 +1,4 @@
-import type { Job } from "./job-store.js";
+import type { Job, JobStore } from "./job-store.js";
 
 /** What a waiting or working job shows its requester. */
 export type JobProgress =
@@ -14,6 +14,22 @@ export type JobProgress =
   | { phase: "pieces"; done: number; total: number };
 
 export type ProgressEditor = (job: Job, progress: JobProgress, elapsedMs: number) => Promise<void>;
+
+/**
+ * A queued job's place is shown by the process that accepted it, but any process may claim the
+ * job, and may even finish it, before that process's next look at the queue (at most a second). A
+ * place edited in after that would overwrite the other process's message, even its last one; so a
+ * queued job's edit first checks that the job is still queued.
+ */
+export function editingOnlyWhileQueued(jobs: Pick<JobStore, "get">, edit: ProgressEditor): ProgressEditor {
+  return async (job, progress, elapsedMs) => {
+    if (progress.phase === "queued" || progress.phase === "restarting") {
+      const current = await jobs.get(job.id);
+      if (current?.state !== "queued") return;
+    }
+    await edit(job, progress, elapsedMs);
+  };
+}
 
 export type ProgressBoard = {
   /** Sets what a job shows; edited on the next tick when it changed. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { GeneratedSong } from "../../src/dashscope/music-types.js";
 import { createJobStore, type Job, type JobKind, type JobStore } from "../../src/jobs/job-store.js";
-import { createProgressBoard, type ProgressBoard } from "../../src/jobs/progress-board.js";
+import { createProgressBoard, editingOnlyWhileQueued, type ProgressBoard } from "../../src/jobs/progress-board.js";
 import { createJobRunner, newLeaseOwner, type JobKindWork, type JobRunner } from "../../src/jobs/runner.js";
 import { createSongJobWork, type SongReplies } from "../../src/jobs/song-job.js";
 import { createLogger } from "../../src/log.js";
@@ -149,5 +149,38 @@ describe("a job's final edit is its reply's last", () => {
     });
     expect(shown.at(-1)).toBe("ended");
     expect(shown).toContain("progress: composing");
+  });
+});
+
+describe("a queued job's place, shown by the process that accepted it", () => {
+  let directory: string;
+  let store: UsageStore;
+  let jobs: JobStore;
+
+  beforeEach(async () => {
+    directory = mkdtempSync(join(tmpdir(), "dashtune-queued-edit-"));
+    store = await openUsageStore({ target: { dialect: "sqlite", path: join(directory, "jobs.sqlite") } });
+    jobs = createJobStore(store, { leaseMs: 10_000 });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("is not edited in once another process has claimed the job (it would overwrite that process's message)", async () => {
+    const edits: string[] = [];
+    const edit = editingOnlyWhileQueued(jobs, async (job, progress) => void edits.push(`${job.id}: ${progress.phase}`));
+    const accepted = await jobs.insert(newSongJob(), "process-a");
+    const place = { phase: "queued", position: 1, requeued: false } as const;
+
+    await edit(accepted, place, 0);
+    const claimed = await jobs.claimNext("song", "process-b", 1);
+    expect(claimed?.id).toBe(accepted.id);
+    // Process A still holds the job as it was when it showed it.
+    await edit(accepted, place, 1_000);
+    // The claiming process's own progress goes on.
+    await edit(accepted, { phase: "composing", audioSeconds: undefined }, 1_000);
+    expect(edits).toEqual([`${accepted.id}: queued`, `${accepted.id}: composing`]);
   });
 });

@@ -76,6 +76,12 @@ function ledgerFor(job: Job, deps: SongJobDeps): CallLedger {
  * tells the requester and settles the ledger; nothing paid is lost.
  */
 export function createSongJobWork(deps: SongJobDeps): JobKindWork {
+  /** The job's last word: its progress stops first, so that no late progress edit overwrites it. */
+  const tellEnded = async (job: Job, ending: SongJobEnding, context: JobContext) => {
+    await context.endProgress();
+    await deps.replies.ended(job, ending, context.log);
+  };
+
   const deliver = async (job: Job, input: SongJobInput, song: GeneratedSong, context: JobContext) => {
     context.progress({ phase: "finishing" });
     let bytesDelivered: number;
@@ -86,8 +92,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
       // still ends, with a word to the requester, rather than stay billed for ever.
       context.log.error({ err: error, requestId: song.requestId, url: song.url }, "the billed song could not be delivered");
       await context.update({ state: "failed", errorCode: "DeliveryFailed" });
-      await context.endProgress();
-      await deps.replies.ended(job, { kind: "failed", error }, context.log);
+      await tellEnded(job, { kind: "failed", error }, context);
       return;
     }
     await context.update({ state: "delivered" });
@@ -99,8 +104,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
     await ledger.interrupted({ occurredAt: call?.occurredAt ?? job.updatedAt, requestId: call?.error.requestId ?? job.requestId ?? undefined, latencyMs: 0 });
     await ledger.close();
     await context.update({ state: "interrupted", errorCode: "Interrupted" });
-    await context.endProgress();
-    await deps.replies.ended(job, { kind: "interrupted", reason, ...(call ? { error: call.error } : {}) }, context.log);
+    await tellEnded(job, { kind: "interrupted", reason, ...(call ? { error: call.error } : {}) }, context);
   };
 
   return {
@@ -139,8 +143,7 @@ export function createSongJobWork(deps: SongJobDeps): JobKindWork {
         }
         await ledger.close();
         await context.update({ state: "failed", errorCode: error instanceof DashScopeError ? error.code : "Unexpected" });
-        await context.endProgress();
-        await deps.replies.ended(job, { kind: "failed", error }, context.log);
+        await tellEnded(job, { kind: "failed", error }, context);
         return;
       }
       if (song.audioError !== undefined) context.log.warn({ err: song.audioError, requestId: song.requestId }, "the song's file could not be fetched; delivering its link");

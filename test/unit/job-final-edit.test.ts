@@ -9,7 +9,7 @@ import { createJobRunner, newLeaseOwner, type JobKindWork, type JobRunner } from
 import { createSongJobWork, type SongReplies } from "../../src/jobs/song-job.js";
 import { createLogger } from "../../src/log.js";
 import type { Metering } from "../../src/usage/metering.js";
-import { openUsageStore, type UsageStore } from "../../src/usage/index.js";
+import { openUsageStore } from "../../src/usage/index.js";
 import { newSongJob } from "../job-fixtures.js";
 
 /**
@@ -52,9 +52,21 @@ const noAnalyses: JobKindWork = {
   interrupt: () => Promise.reject(new Error("no analyses here")),
 };
 
+/** A job store on its own SQLite file, and how to close and remove it. */
+async function openJobStore(): Promise<{ jobs: JobStore; close(): Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), "dashtune-jobs-"));
+  const store = await openUsageStore({ target: { dialect: "sqlite", path: join(directory, "jobs.sqlite") } });
+  return {
+    jobs: createJobStore(store, { leaseMs: 10_000 }),
+    async close() {
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
 describe("a job's final edit is its reply's last", () => {
-  let directory: string;
-  let store: UsageStore;
+  let opened: Awaited<ReturnType<typeof openJobStore>>;
   let jobs: JobStore;
   let board: ProgressBoard;
   let runner: JobRunner | undefined;
@@ -64,9 +76,8 @@ describe("a job's final edit is its reply's last", () => {
   let editStarted: (phase: string) => Promise<void>;
 
   beforeEach(async () => {
-    directory = mkdtempSync(join(tmpdir(), "dashtune-final-edit-"));
-    store = await openUsageStore({ target: { dialect: "sqlite", path: join(directory, "jobs.sqlite") } });
-    jobs = createJobStore(store, { leaseMs: 10_000 });
+    opened = await openJobStore();
+    jobs = opened.jobs;
     shown = [];
     const started: string[] = [];
     editStarted = async (phase) => {
@@ -89,8 +100,7 @@ describe("a job's final edit is its reply's last", () => {
     await runner?.stop(1_000);
     runner = undefined;
     await board.stop();
-    await store.close();
-    rmSync(directory, { recursive: true, force: true });
+    await opened.close();
   });
 
   async function runSong(options: { generate: () => Promise<GeneratedSong>; replies: SongReplies }): Promise<Job> {
@@ -153,19 +163,16 @@ describe("a job's final edit is its reply's last", () => {
 });
 
 describe("a queued job's place, shown by the process that accepted it", () => {
-  let directory: string;
-  let store: UsageStore;
+  let opened: Awaited<ReturnType<typeof openJobStore>>;
   let jobs: JobStore;
 
   beforeEach(async () => {
-    directory = mkdtempSync(join(tmpdir(), "dashtune-queued-edit-"));
-    store = await openUsageStore({ target: { dialect: "sqlite", path: join(directory, "jobs.sqlite") } });
-    jobs = createJobStore(store, { leaseMs: 10_000 });
+    opened = await openJobStore();
+    jobs = opened.jobs;
   });
 
   afterEach(async () => {
-    await store.close();
-    rmSync(directory, { recursive: true, force: true });
+    await opened.close();
   });
 
   it("is not edited in once another process has claimed the job (it would overwrite that process's message)", async () => {
